@@ -43,3 +43,33 @@ class SourceProblem:
 
 Sink = Callable[[object], None]
 """Where a source puts its events. It must be cheap and thread-safe (a queue's put)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnded:
+    """A finite source (a replayed file, a video file) has delivered its last sample."""
+
+    channel: str
+    t_mono_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A mark the coach or a rule put on the session timeline: a lap, work or rest start, a note."""
+
+    t_mono_s: float
+    kind: str  # "lap", "work", "rest", "note"
+    text: str = ""
+    channel: str | None = None  # None: the whole squad
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEvent:
+    """What a model told the coach, kept with the model that said it."""
+
+    channel: str
+    t_mono_s: float
+    model_name: str
+    model_version: str
+    kind: str  # "pose", "movement", "hr_forecast", "unusual_response", ...
+    payload: dict
