@@ -155,8 +155,17 @@ def fetch_all() -> None:
         fetch_package(package)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m edge_models.assets` fetches everything; `--path demo.mp4` prints where one file is."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="fetch the real recordings and pretrained models")
+    parser.add_argument("--path", metavar="NAME", help="print the local path of one fetched file")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.path:
+        print(asset_path(args.path))
+        return 0
     fetch_all()
     print(f"data: {len(ASSETS)} files checked under {data_dir()}")
     return 0

@@ -1,0 +1,64 @@
+# Trackside. `make run` and `make test` each set up a fresh machine completely, then act.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 \
+	libfontconfig1 libglib2.0-0 libdbus-1-3
+RUN_DATA_DIR ?= $(HOME)/Trackside
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: run test bench soak models data setup setup-laptop apt lint clean
+
+run: setup-laptop data
+	$(VENV)/bin/trackside record --headless \
+	  --hr "replay:$$($(PY) -m edge_models.assets --path 4078723797.fit)?speed=20" \
+	  --camera "file:$$($(PY) -m edge_models.assets --path demo.mp4)" \
+	  --duration 20 --data-dir "$(RUN_DATA_DIR)"
+
+test: setup data
+	$(VENV)/bin/lint-imports
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: setup data
+	$(PY) -m bench
+
+soak: setup data
+	$(PY) -m bench.soak
+
+models: setup data
+	$(VENV)/bin/trackside-train hr --out edge_models/bundled/heart_rate
+	$(VENV)/bin/trackside-train movement --out edge_models/bundled/movement
+
+data: setup-laptop
+	$(PY) -m edge_models.assets
+
+# -- setting up ---------------------------------------------------------------------------
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.laptop: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.full: pyproject.toml $(VENV)/.laptop
+	$(PY) -m pip install --quiet -e '.[training,test]'
+	$(PY) -m pip install --quiet --no-deps 'tf_keras==2.21.0'
+	touch $@
+
+setup-laptop: apt $(VENV)/.laptop
+setup: apt $(VENV)/.full
+
+# Qt's libraries and Xvfb; installed only when one is missing.
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

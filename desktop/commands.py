@@ -1,0 +1,211 @@
+"""What each `trackside` subcommand does; `desktop.cli` parses, this module acts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, install_stop_on_signals, print_json
+from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
+from desktop.sources.spec import SpecError
+from desktop.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+# -- record ---------------------------------------------------------------------------------
+
+def record(args: argparse.Namespace, data_dir: Path) -> int:
+    if not args.headless:
+        from desktop.ui.app import run_app  # the window; only this path imports Qt
+
+        return run_app(args, data_dir)
+    if not args.hr and not args.camera:
+        raise CliError("nothing to record: give at least one --hr SPEC or a --camera SPEC", 2)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    hr_sources, camera = _open_sources(args)
+    athletes = _assigned_athletes(data_dir, args.athlete)
+    printer = _FeedbackPrinter(as_json=args.json)
+    recorder = Recorder(data_dir, hr_sources, camera, athletes=athletes, listeners=[printer])
+    stop = threading.Event()
+    install_stop_on_signals(stop)
+    recorder.start()
+    try:
+        recorder.wait(args.duration, stop)
+    finally:
+        summary = recorder.stop()
+    _print_summary(summary, args.json)
+    return _record_exit_code(summary)
+
+
+def _open_sources(args):
+    from desktop.sources.camera import open_camera
+    from desktop.sources.heart_rate import open_heart_rate_source
+
+    try:
+        hr_sources = [open_heart_rate_source(spec) for spec in args.hr]
+        camera = open_camera(args.camera) if args.camera else None
+    except (SpecError, ValueError) as exc:
+        raise CliError(str(exc), 2) from exc
+    except OSError as exc:
+        raise CliError(str(exc)) from exc
+    return hr_sources, camera
+
+
+def _assigned_athletes(data_dir: Path, assignments: list[str]) -> dict[str, AthleteProfile]:
+    profiles = {}
+    with Store.open(data_dir) as store:
+        for item in assignments:
+            channel, sep, name = item.partition("=")
+            if not sep or not channel or not name:
+                raise CliError(f"--athlete {item!r}: expected CHANNEL=NAME, e.g. sim-1=Alice", 2)
+            athlete = store.athlete_by_name(name)
+            if athlete is None:
+                raise CliError(f"no athlete called {name!r}: add them with `trackside athletes add`")
+            profiles[channel] = AthleteProfile(athlete.id, athlete.name, athlete.hr_max_bpm,
+                                               athlete.hr_rest_bpm, athlete.consent)
+    return profiles
+
+
+def _record_exit_code(summary: RecordingSummary) -> int:
+    """A recording in which no source delivered anything and one failed is not a success."""
+    delivered = any(c.samples for c in summary.channels) or summary.frames_recorded
+    return EXIT_UNUSABLE if summary.problems and not delivered else EXIT_OK
+
+
+class _FeedbackPrinter:
+    """Prints problems and model feedback as they arrive (the dispatcher thread calls it)."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def __call__(self, event: object) -> None:
+        from desktop.sources.events import FeedbackEvent, SourceProblem
+
+        if self.as_json:
+            return  # the JSON summary is the whole output
+        if isinstance(event, SourceProblem) and event.fatal:
+            print(f"problem  {event.channel}: {event.message}", flush=True)
+        elif isinstance(event, FeedbackEvent):
+            print(f"feedback {event.channel} {event.kind} [{event.model_name} {event.model_version}] "
+                  f"{_short(event.payload)}", flush=True)
+
+
+def _short(payload: dict) -> str:
+    return " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in payload.items())
+
+
+def _print_summary(summary: RecordingSummary, as_json: bool) -> None:
+    if as_json:
+        print_json(asdict(summary))
+        return
+    print(f"session  {summary.session_id}  {summary.duration_s:.1f} s")
+    for c in summary.channels:
+        hr = f"mean {c.mean_hr_bpm:.0f} bpm, max {c.max_hr_bpm} bpm" if c.samples else "no heart rate"
+        print(f"  {c.display_name:<16} {c.channel:<20} {c.samples:>5} samples {c.rr_intervals:>5} RR  {hr}  "
+              f"gaps {c.gaps}  problems {c.problems}")
+    if summary.frames_recorded or summary.video_segments:
+        print(f"  video: {summary.frames_recorded} frames in {summary.video_segments} segments, "
+              f"{summary.frames_dropped} dropped")
+    for problem in summary.problems:
+        print(f"  problem: {problem}")
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+def sessions(args: argparse.Namespace, data_dir: Path) -> int:
+    if not (data_dir / "trackside.sqlite").exists():
+        raise CliError(f"no Trackside data in {data_dir}")
+    with Store.open(data_dir) as store:
+        if args.action == "list":
+            _list_sessions(store, args.json)
+        elif args.action == "show":
+            _show_session(store, args.session_id, args.json)
+        else:
+            _export_session(store, args, data_dir)
+    return EXIT_OK
+
+
+def _list_sessions(store: Store, as_json: bool) -> None:
+    summaries = store.list_sessions()
+    if as_json:
+        print_json([asdict(s) for s in summaries])
+        return
+    for s in summaries:
+        print(f"{s.session_id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
+              f"{s.status:<11} {len(s.channels)} athletes  {s.video_segments} video segments")
+
+
+def _find_session(store: Store, session_id: str):
+    try:
+        return store.session(session_id)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0] if exc.args else exc)) from None
+
+
+def _show_session(store: Store, session_id: str, as_json: bool) -> None:
+    detail = _find_session(store, session_id)
+    if as_json:
+        print_json(asdict(detail))
+        return
+    print_json(asdict(detail))
+
+
+def _export_session(store: Store, args: argparse.Namespace, data_dir: Path) -> None:
+    from desktop.export.session import export_session
+
+    detail = _find_session(store, args.session_id)
+    written = export_session(store, detail.session_id, args.format, Path(args.out))
+    if args.json:
+        print_json([str(p) for p in written])
+    else:
+        for path in written:
+            print(path)
+
+
+# -- athletes -------------------------------------------------------------------------------
+
+def athletes(args: argparse.Namespace, data_dir: Path) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with Store.open(data_dir) as store:
+        if args.action == "add":
+            _add_athlete(store, args)
+        elif args.action == "list":
+            _list_athletes(store, args.json)
+        else:
+            _change_athlete(store, args)
+    return EXIT_OK
+
+
+def _add_athlete(store: Store, args: argparse.Namespace) -> None:
+    if not 30 <= args.hr_rest < args.hr_max <= 250:
+        raise CliError("expected 30 <= --hr-rest < --hr-max <= 250 bpm", 2)
+    if store.athlete_by_name(args.name) is not None:
+        raise CliError(f"an athlete called {args.name!r} already exists", 2)
+    athlete = store.add_athlete(args.name, args.hr_max, args.hr_rest, consent=not args.no_consent)
+    print_json(asdict(athlete)) if args.json else print(f"added {athlete.name} (id {athlete.id})")
+
+
+def _list_athletes(store: Store, as_json: bool) -> None:
+    everyone = store.list_athletes()
+    if as_json:
+        print_json([asdict(a) for a in everyone])
+        return
+    for a in everyone:
+        print(f"{a.id:>4}  {a.name:<20} HRmax {a.hr_max_bpm:.0f}  HRrest {a.hr_rest_bpm:.0f}  "
+              f"consent {'yes' if a.consent else 'no'}")
+
+
+def _change_athlete(store: Store, args: argparse.Namespace) -> None:
+    athlete = store.athlete_by_name(args.name)
+    if athlete is None:
+        raise CliError(f"no athlete called {args.name!r}")
+    if args.action == "consent":
+        store.set_consent(athlete.id, args.answer == "yes")
+        print(f"{athlete.name}: consent {args.answer}")
+    else:
+        rows = store.delete_athlete_data(athlete.id)
+        print(f"{athlete.name}: erased {rows} heart-rate rows")
