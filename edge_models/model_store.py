@@ -1,0 +1,252 @@
+"""The installed-model store: which model of each kind the laptop runs now, and the one before.
+
+Layout under the store's folder, per model kind:
+
+    <root>/<kind>/slots.json            {"active": "<slot>", "previous": "<slot>" | null}
+    <root>/<kind>/<slot>/model.tflite   plus manifest.json and the golden file, if any
+    <root>/<kind>/.staging-<id>/        an install in progress (removed when the store opens)
+
+An install copies the files into a staging folder (temp file, fsync, rename), checks the model's
+sha256 and size against its manifest, runs the golden inputs through LiteRT, and only then
+switches by replacing slots.json atomically. A crash at any point leaves either the old or the new
+slots.json: never a half-installed active model. With nothing installed, the bundled starter model
+(`<bundled_dir>/<kind>/model.tflite` + `manifest.json`) is the active one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from edge_models.manifest import (
+    MODEL_KINDS, GoldenSet, ModelIntegrityError, ModelManifest, fsync_dir, load_manifest,
+    save_manifest, verify_model_file, write_file_atomically,
+)
+from edge_models.runtime import ModelFileError, ModelRunner, RunnerOptions
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.tflite"
+MANIFEST_FILE = "manifest.json"
+SLOTS_FILE = "slots.json"
+STAGING_PREFIX = ".staging-"
+COPY_BLOCK_BYTES = 1 << 20  # copy model files a mebibyte at a time
+
+GoldenCheck = Callable[[Path, ModelManifest], None]
+"""A smoke test on a staged model file: returns if the model is fit to run, raises if not."""
+
+
+class ModelStoreError(Exception):
+    """Base of the store's errors."""
+
+
+class NoModelError(ModelStoreError):
+    """No model of this kind is installed and no starter model is bundled."""
+
+
+class GoldenCheckError(ModelStoreError):
+    """A new model failed its smoke test on the golden inputs; the active model was kept."""
+
+
+class NothingToRollBackError(ModelStoreError):
+    """There is no previous model of this kind to go back to."""
+
+
+def check_golden(model_path: Path, manifest: ModelManifest) -> None:
+    """Run the model on LiteRT; with a golden file, its outputs must match within golden_atol."""
+    try:
+        runner = ModelRunner.create_from_options(RunnerOptions(model_path, warmup_runs=0))
+    except ModelFileError as exc:
+        raise GoldenCheckError(f"LiteRT cannot load the new {manifest.kind} model: {exc}") from exc
+    with runner:
+        if manifest.golden_file is None:
+            logger.warning("%s %s has no golden file: only checked that it loads",
+                           manifest.name, manifest.version)
+            return
+        golden = GoldenSet.load(model_path.parent / manifest.golden_file)
+        for i, sample in enumerate(golden.inputs):
+            _compare_golden_sample(runner, golden, i, sample, manifest.golden_atol)
+
+
+def _compare_golden_sample(runner: ModelRunner, golden: GoldenSet, i: int, sample: np.ndarray,
+                           atol: float) -> None:
+    spec = runner.input_specs[0]
+    try:
+        got = runner.run(sample.astype(np.float32).reshape(spec.shape))
+    except ValueError as exc:
+        raise GoldenCheckError(f"golden input {i} does not fit the model: {exc}") from exc
+    if not isinstance(got, dict):
+        if len(golden.outputs) != 1:
+            raise GoldenCheckError(f"the model has one output, the golden file {len(golden.outputs)}")
+        got = {name: got for name in golden.outputs}
+    for name, expected in golden.outputs.items():
+        if name not in got:
+            raise GoldenCheckError(f"the model has no output {name!r} (it has {sorted(got)})")
+        error = float(np.max(np.abs(got[name].ravel() - expected[i].ravel())))
+        if not error <= atol:
+            raise GoldenCheckError(f"golden sample {i}, output {name!r}: off by {error:.4g} "
+                                   f"(tolerance {atol:.4g})")
+
+
+class ModelStore:
+    """The models installed on this laptop, one active and one previous per kind."""
+
+    def __init__(self, root: Path | str, bundled_dir: Path | str | None = None) -> None:
+        self._root = Path(root)
+        self._bundled = Path(bundled_dir) if bundled_dir is not None else None
+        self._lock = threading.Lock()
+        self._root.mkdir(parents=True, exist_ok=True)
+        for kind in MODEL_KINDS:
+            self._clean_up(kind)
+
+    def active(self, kind: str) -> tuple[Path, ModelManifest]:
+        """The model file and manifest to run for `kind`: installed, else bundled."""
+        slot = self._slots(kind)["active"]
+        if slot is not None:
+            return self._read_slot(kind, slot)
+        return self._bundled_model(kind)
+
+    def previous(self, kind: str) -> tuple[Path, ModelManifest] | None:
+        slot = self._slots(kind)["previous"]
+        return None if slot is None else self._read_slot(kind, slot)
+
+    def install(self, kind: str, tflite_path: Path | str, manifest: ModelManifest,
+                golden_check: GoldenCheck | None = check_golden) -> Path:
+        """Make this model the active one; the active one becomes previous. Returns its path.
+
+        The model's golden file (manifest.golden_file) is taken from beside `tflite_path`.
+        Raises `ModelIntegrityError` (file differs from its manifest) or `GoldenCheckError`
+        (smoke test failed); either way the active model is untouched.
+        """
+        _check_kind(kind, manifest)
+        with self._lock:
+            staging = self._stage(kind, Path(tflite_path), manifest)
+            try:
+                verify_model_file(manifest, staging / MODEL_FILE)
+                self._smoke_test(staging, manifest, golden_check)
+            except Exception:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            return self._switch(kind, staging, manifest)
+
+    def rollback(self, kind: str) -> tuple[Path, ModelManifest]:
+        """Go back to the previous model of `kind`; the one rolled back from is removed."""
+        with self._lock:
+            slots = self._slots(kind)
+            if slots["previous"] is None:
+                raise NothingToRollBackError(f"no previous {kind} model to roll back to")
+            self._write_slots(kind, {"active": slots["previous"], "previous": None})
+            self._remove_slot(kind, slots["active"])
+            logger.info("rolled %s back to slot %s", kind, slots["previous"])
+        return self.active(kind)
+
+    # -- staging and switching -------------------------------------------------------------
+
+    def _stage(self, kind: str, tflite_path: Path, manifest: ModelManifest) -> Path:
+        staging = self._kind_dir(kind) / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+        staging.mkdir(parents=True)
+        try:
+            _copy_durably(tflite_path, staging / MODEL_FILE)
+            if manifest.golden_file is not None:
+                _copy_durably(tflite_path.parent / manifest.golden_file, staging / manifest.golden_file)
+            save_manifest(manifest, staging / MANIFEST_FILE)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return staging
+
+    @staticmethod
+    def _smoke_test(staging: Path, manifest: ModelManifest, golden_check: GoldenCheck | None) -> None:
+        if golden_check is None:
+            return
+        try:
+            golden_check(staging / MODEL_FILE, manifest)
+        except GoldenCheckError:
+            raise
+        except Exception as exc:  # any failure of the smoke test means: do not run this model
+            raise GoldenCheckError(f"{manifest.name} {manifest.version} failed its smoke test: {exc}") from exc
+
+    def _switch(self, kind: str, staging: Path, manifest: ModelManifest) -> Path:
+        slot = f"{manifest.version}-{staging.name[len(STAGING_PREFIX):]}"
+        staging.rename(self._kind_dir(kind) / slot)
+        fsync_dir(self._kind_dir(kind))
+        old = self._slots(kind)
+        self._write_slots(kind, {"active": slot, "previous": old["active"]})  # the switch
+        if old["previous"] is not None:
+            self._remove_slot(kind, old["previous"])
+        logger.info("installed %s %s as the active %s model", manifest.name, manifest.version, kind)
+        return self._kind_dir(kind) / slot / MODEL_FILE
+
+    # -- slots on disk -----------------------------------------------------------------------
+
+    def _kind_dir(self, kind: str) -> Path:
+        if kind not in MODEL_KINDS:
+            raise ValueError(f"model kind must be one of {list(MODEL_KINDS)}, got {kind!r}")
+        return self._root / kind
+
+    def _slots(self, kind: str) -> dict[str, str | None]:
+        path = self._kind_dir(kind) / SLOTS_FILE
+        if not path.is_file():
+            return {"active": None, "previous": None}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return {"active": data["active"], "previous": data["previous"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelStoreError(f"{path} is damaged: {exc}") from exc
+
+    def _write_slots(self, kind: str, slots: dict[str, str | None]) -> None:
+        self._kind_dir(kind).mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(slots, indent=2).encode("utf-8")
+        write_file_atomically(self._kind_dir(kind) / SLOTS_FILE, payload)
+
+    def _read_slot(self, kind: str, slot: str) -> tuple[Path, ModelManifest]:
+        folder = self._kind_dir(kind) / slot
+        return folder / MODEL_FILE, load_manifest(folder / MANIFEST_FILE)
+
+    def _remove_slot(self, kind: str, slot: str | None) -> None:
+        if slot:
+            shutil.rmtree(self._kind_dir(kind) / slot, ignore_errors=True)
+
+    def _clean_up(self, kind: str) -> None:
+        """Remove what an interrupted install or switch left behind: staging and orphan slots."""
+        folder = self._root / kind
+        if not folder.is_dir():
+            return
+        live = set(self._slots(kind).values())
+        for entry in folder.iterdir():
+            if entry.is_dir() and entry.name not in live:
+                logger.info("removing leftover %s from an interrupted install", entry.name)
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.is_file() and entry.name != SLOTS_FILE:
+                entry.unlink(missing_ok=True)
+
+    def _bundled_model(self, kind: str) -> tuple[Path, ModelManifest]:
+        folder = self._bundled / kind if self._bundled is not None else None
+        if folder is None or not (folder / MANIFEST_FILE).is_file():
+            raise NoModelError(f"no {kind} model is installed and none is bundled")
+        return folder / MODEL_FILE, load_manifest(folder / MANIFEST_FILE)
+
+
+def _check_kind(kind: str, manifest: ModelManifest) -> None:
+    if manifest.kind != kind:
+        raise ValueError(f"the manifest describes a {manifest.kind} model, not a {kind} model")
+
+
+def _copy_durably(source: Path, target: Path) -> None:
+    """Copy to a temp name, fsync, rename: a crash leaves no half file under the real name."""
+    if not source.is_file():
+        raise ModelIntegrityError(f"{source} does not exist")
+    tmp = target.with_name(f".{target.name}.part")
+    with open(source, "rb") as src, open(tmp, "wb") as dst:
+        shutil.copyfileobj(src, dst, COPY_BLOCK_BYTES)
+        dst.flush()
+        os.fsync(dst.fileno())
+    tmp.replace(target)
