@@ -1,0 +1,104 @@
+"""Live video feedback: pose on the newest frame, then the movement model on the pose history.
+
+Runs on its own thread. The camera thread only offers frames into a one-item slot, so when
+inference is slower than the camera, frames are dropped, never queued. Results become
+FeedbackEvents (with model name and version) on the recorder's event sink.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Callable, Protocol
+
+from desktop.feedback.latest import LatestSlot
+from desktop.sources.camera.base import CAMERA_CHANNEL, Frame
+from desktop.sources.events import FeedbackEvent, Sink
+from edge_models.pose import PoseEstimator, PoseEstimatorOptions, PoseResult, joint_angles
+
+logger = logging.getLogger(__name__)
+
+POSE_MODEL_NAME = "blazepose-full"
+POSE_MODEL_VERSION = "mediapipe-0.10.21"
+POSE_EVENT_PERIOD_S = 0.2  # pose events stored at 5 Hz: enough for review, light on the store
+TAKE_TIMEOUT_S = 0.1  # how often an idle worker looks at its stop flag
+
+
+class MovementTracker(Protocol):
+    """Turns a stream of poses into movement feedback (class, phase, reps)."""
+
+    model_name: str
+    model_version: str
+
+    def update(self, pose: PoseResult | None, t_mono_s: float) -> dict | None: ...
+
+
+class VideoFeedbackWorker:
+    """Pose (and movement when a tracker is given) on the newest camera frame."""
+
+    def __init__(self, sink: Sink, *, movement: MovementTracker | None = None,
+                 pose_options: PoseEstimatorOptions | None = None, clock: Callable[[], float] = time.monotonic):
+        self._sink = sink
+        self._movement = movement
+        self._pose_options = pose_options
+        self._clock = clock
+        self._slot: LatestSlot[Frame] = LatestSlot()
+        self._thread: threading.Thread | None = None
+        self._last_pose_event_s = -math.inf
+        self.latencies_s: list[float] = []  # frame grabbed → feedback out, one per processed frame
+        self.frames_processed = 0
+
+    @property
+    def frames_dropped(self) -> int:
+        return self._slot.dropped
+
+    def offer(self, frame: Frame) -> None:
+        """Called on the camera thread: hand over the frame, never wait."""
+        self._slot.offer(frame)
+
+    def start(self) -> None:
+        estimator = PoseEstimator.create_from_options(self._pose_options)  # fails here, not in the thread
+        self._thread = threading.Thread(target=self._run, args=(estimator,), name="video-feedback", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._slot.close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, estimator: PoseEstimator) -> None:
+        with estimator:
+            while (frame := self._slot.take(TAKE_TIMEOUT_S)) is not None or not self._slot.closed:
+                if frame is not None:
+                    self._process(estimator, frame)
+
+    def _process(self, estimator: PoseEstimator, frame: Frame) -> None:
+        try:
+            pose = estimator.process(frame.image, frame.t_mono_s)
+        except ValueError as exc:  # a frame the model cannot take: report, keep going
+            logger.warning("pose skipped a frame: %s", exc)
+            return
+        self._emit_pose(pose, frame.t_mono_s)
+        if self._movement is not None:
+            movement = self._movement.update(pose, frame.t_mono_s)
+            if movement is not None:
+                self._emit(frame.t_mono_s, self._movement.model_name, self._movement.model_version,
+                           "movement", movement)
+        self.frames_processed += 1
+        self.latencies_s.append(self._clock() - frame.t_mono_s)
+
+    def _emit_pose(self, pose: PoseResult | None, t_mono_s: float) -> None:
+        if t_mono_s - self._last_pose_event_s < POSE_EVENT_PERIOD_S:
+            return
+        self._last_pose_event_s = t_mono_s
+        payload = {"found": pose is not None}
+        if pose is not None:
+            payload["score"] = round(float(pose.pose_score), 3)
+            payload.update({k: round(float(v), 1) for k, v in joint_angles(pose.landmarks).items()
+                            if math.isfinite(v)})
+        self._emit(t_mono_s, POSE_MODEL_NAME, POSE_MODEL_VERSION, "pose", payload)
+
+    def _emit(self, t_mono_s: float, model: str, version: str, kind: str, payload: dict) -> None:
+        self._sink(FeedbackEvent(CAMERA_CHANNEL, t_mono_s, model, version, kind, payload))
