@@ -1,0 +1,184 @@
+"""Heart-rate model inputs: the last two minutes of an athlete's heart rate and effort.
+
+One code path builds the windows the model is trained on (from whole recordings) and the window
+the laptop feeds the model live (`LiveHrWindow`), so the two cannot drift apart.
+
+A window is 120 points at 1 Hz, each point two channels:
+- heart rate, normalised as (hr_bpm - 60) / 100. A fixed scale, not the athlete's HRrest/HRmax:
+  the public recordings do not say who the athlete is, and a fixed scale keeps live input the
+  same whether or not the coach entered those values.
+- effort in [0, 1]: from a recording, power (else speed, else cadence) divided by a robust
+  per-recording scale; at the trackside, the work/rest state (work = 1, rest = 0) from the coach's
+  interval marks or the movement model's class.
+
+Resampling holds the last sample for at most `MAX_HOLD_S`; a longer gap leaves a hole and a window
+with a hole in its heart rate is invalid (never filled with a guess).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WINDOW_S = 120  # seconds of history the model sees
+STEP_S = 1.0  # one point a second (straps notify about once a second)
+MAX_HOLD_S = 3.0  # a sample stands for the next 3 s at most; a longer gap is a hole
+HORIZONS_S = (10, 30, 60)  # forecast horizons, seconds ahead
+HR_OFFSET_BPM = 60.0  # subtracted before scaling: a typical resting heart rate
+HR_SCALE_BPM = 100.0  # divides heart rate and its changes: the span rest to max is ~100 bpm
+EFFORT_SCALE_PERCENTILE = 95.0  # effort 1.0 = this percentile of the recording's positive values
+N_CHANNELS = 2  # normalised heart rate, effort
+HR_CHANNEL = 0
+EFFORT_CHANNEL = 1
+EFFORT_SMOOTH_S = 10  # effort averaged over 10 s before deciding work or rest
+WORK_ENTER = 0.5  # smoothed effort at or above this starts a work bout
+REST_ENTER = 0.25  # smoothed effort at or below this starts a rest
+RECOVERY_S = 60  # a recovery window ends within 60 s after a work-to-rest drop
+TIME_EPS_S = 1e-6  # a sample this close after a grid time counts as at it (float rounding)
+
+
+class FeatureError(ValueError):
+    """Input that cannot make a heart-rate window (unsorted times, mismatched lengths)."""
+
+
+def sample_and_hold(time_s: np.ndarray, values: np.ndarray, grid_s: np.ndarray,
+                    max_hold_s: float = MAX_HOLD_S) -> np.ndarray:
+    """Value of the latest sample at or before each grid time; NaN where that sample is too old.
+
+    NaN samples count as absent. `time_s` must be non-decreasing.
+    """
+    time_s = np.asarray(time_s, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if time_s.shape != values.shape or time_s.ndim != 1:
+        raise FeatureError(f"times {time_s.shape} and values {values.shape} must be matching 1-D")
+    present = np.isfinite(values) & np.isfinite(time_s)
+    t, v = time_s[present], values[present]
+    if t.size > 1 and np.any(np.diff(t) < 0):
+        raise FeatureError("sample times must not go backwards")
+    idx = np.searchsorted(t, np.asarray(grid_s) + TIME_EPS_S, side="right") - 1
+    out = np.full(np.shape(grid_s), np.nan)
+    has = idx >= 0
+    age_s = np.asarray(grid_s)[has] - t[idx[has]]
+    fresh = age_s <= max_hold_s
+    out[np.flatnonzero(has)[fresh]] = v[idx[has]][fresh]
+    return out
+
+
+def normalise_hr(hr_bpm: np.ndarray) -> np.ndarray:
+    return (np.asarray(hr_bpm, dtype=np.float64) - HR_OFFSET_BPM) / HR_SCALE_BPM
+
+
+def robust_effort(values: np.ndarray) -> np.ndarray:
+    """Power, speed or cadence mapped to [0, 1] by the recording's own high percentile."""
+    values = np.asarray(values, dtype=np.float64)
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size == 0:
+        return np.zeros_like(values)
+    scale = np.percentile(positive, EFFORT_SCALE_PERCENTILE)
+    return np.clip(values / scale, 0.0, 1.0)  # NaN (no sample) stays NaN
+
+
+def stack_window(hr_1hz_bpm: np.ndarray, effort_1hz: np.ndarray) -> np.ndarray | None:
+    """The model input (WINDOW_S, N_CHANNELS) float32 from 1 Hz series, or None with a hole."""
+    if hr_1hz_bpm.shape != (WINDOW_S,) or effort_1hz.shape != (WINDOW_S,):
+        raise FeatureError(f"a window needs {WINDOW_S} points a channel")
+    if not np.all(np.isfinite(hr_1hz_bpm)):
+        return None
+    effort = np.clip(np.nan_to_num(effort_1hz, nan=0.0), 0.0, 1.0)
+    return np.stack([normalise_hr(hr_1hz_bpm), effort], axis=-1).astype(np.float32)
+
+
+def decode_forecast(model_output: np.ndarray, hr_now_bpm: float) -> np.ndarray:
+    """Forecast heart rate (bpm) at each of HORIZONS_S from the model's scaled changes."""
+    return hr_now_bpm + np.asarray(model_output, dtype=np.float64).reshape(-1) * HR_SCALE_BPM
+
+
+def work_rest_state(effort_1hz: np.ndarray) -> np.ndarray:
+    """1 in a work bout, 0 at rest: smoothed effort with hysteresis (no flicker at a threshold)."""
+    effort = np.nan_to_num(np.asarray(effort_1hz, dtype=np.float64), nan=0.0)
+    kernel = np.ones(EFFORT_SMOOTH_S) / EFFORT_SMOOTH_S
+    smooth = np.convolve(effort, kernel, mode="full")[: effort.size]  # causal: past 10 s only
+    state = np.zeros(effort.size, dtype=np.int8)
+    working = False
+    for i, level in enumerate(smooth):
+        working = level >= WORK_ENTER if not working else level > REST_ENTER
+        state[i] = working
+    return state
+
+
+def recovery_mask(effort_1hz: np.ndarray) -> np.ndarray:
+    """True at each second within RECOVERY_S after a work-to-rest drop."""
+    state = work_rest_state(effort_1hz)
+    drops = np.flatnonzero((state[:-1] == 1) & (state[1:] == 0)) + 1
+    mask = np.zeros(state.size, dtype=bool)
+    for start in drops:
+        mask[start:start + RECOVERY_S] = True
+    return mask
+
+
+def effort_from_channels(power_w: np.ndarray | None, speed_mps: np.ndarray | None,
+                         cadence_rpm: np.ndarray | None) -> tuple[np.ndarray | None, str]:
+    """Effort per sample from the first channel a recording really has: power, speed, cadence."""
+    for name, values in (("power", power_w), ("speed", speed_mps), ("cadence", cadence_rpm)):
+        if values is not None and np.count_nonzero(np.nan_to_num(values) > 0) > 0:
+            return robust_effort(values), name
+    return None, "none"
+
+
+@dataclass(frozen=True)
+class HrWindows:
+    """Every valid training window of one recording, with what happened next."""
+
+    inputs: np.ndarray  # (n, WINDOW_S, N_CHANNELS) float32
+    targets: np.ndarray  # (n, len(HORIZONS_S)) float32: HR change / HR_SCALE_BPM
+    hr_now_bpm: np.ndarray  # (n,) heart rate at each window's last point
+    end_s: np.ndarray  # (n,) each window's last point, seconds from the recording's start
+    in_recovery: np.ndarray  # (n,) bool: within RECOVERY_S after a work-to-rest drop
+
+    def __len__(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+def one_hz_grid(time_s: np.ndarray) -> np.ndarray:
+    """Whole seconds from the first to the last sample."""
+    finite = np.asarray(time_s, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return np.zeros(0)
+    return np.arange(np.ceil(finite.min()), np.floor(finite.max()) + 1, STEP_S)
+
+
+def recording_windows(time_s: np.ndarray, hr_bpm: np.ndarray, effort: np.ndarray | None,
+                      stride_s: int = 1) -> HrWindows:
+    """All windows of one recording whose history and futures have no hole."""
+    grid = one_hz_grid(time_s)
+    hr = sample_and_hold(time_s, hr_bpm, grid)
+    eff = np.zeros(grid.size) if effort is None else sample_and_hold(time_s, effort, grid)
+    eff = np.nan_to_num(eff, nan=0.0)
+    ends = _valid_ends(hr, stride_s)
+    return _gather(grid, hr, eff, ends)
+
+
+def _valid_ends(hr_1hz: np.ndarray, stride_s: int) -> np.ndarray:
+    horizon = max(HORIZONS_S)
+    last = hr_1hz.size - 1 - horizon
+    if last < WINDOW_S - 1:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.arange(WINDOW_S - 1, last + 1, stride_s)
+    holes = np.concatenate([[0], np.cumsum(~np.isfinite(hr_1hz))])
+    history_ok = holes[ends + 1] - holes[ends + 1 - WINDOW_S] == 0
+    future_ok = np.all([np.isfinite(hr_1hz[ends + h]) for h in HORIZONS_S], axis=0)
+    return ends[history_ok & future_ok]
+
+
+def _gather(grid: np.ndarray, hr: np.ndarray, eff: np.ndarray, ends: np.ndarray) -> HrWindows:
+    offsets = np.arange(-WINDOW_S + 1, 1)
+    idx = ends[:, None] + offsets[None, :]
+    inputs = np.stack([normalise_hr(hr[idx]), eff[idx]], axis=-1).astype(np.float32)
+    changes = np.stack([hr[ends + h] - hr[ends] for h in HORIZONS_S], axis=-1)
+    inputs = inputs.reshape(len(ends), WINDOW_S, N_CHANNELS)
+    targets = (changes / HR_SCALE_BPM).reshape(len(ends), len(HORIZONS_S))
+    return HrWindows(inputs=inputs, targets=targets.astype(np.float32),
+                     hr_now_bpm=hr[ends], end_s=grid[ends] - (grid[0] if grid.size else 0.0),
+                     in_recovery=recovery_mask(eff)[ends])

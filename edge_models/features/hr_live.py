@@ -1,0 +1,84 @@
+"""The heart-rate window the laptop builds live, one strap notification at a time.
+
+It keeps only the last few minutes of samples and builds the model input with the very same
+functions that built the training windows (`sample_and_hold`, `stack_window`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import numpy as np
+
+from edge_models.features.hr import (MAX_HOLD_S, STEP_S, WINDOW_S, FeatureError,
+                                     sample_and_hold, stack_window)
+
+logger = logging.getLogger(__name__)
+
+MIN_PLAUSIBLE_BPM = 20.0  # below this a strap value is a fault, not a heart rate
+MAX_PLAUSIBLE_BPM = 250.0  # above this likewise
+KEEP_S = WINDOW_S + MAX_HOLD_S + 2.0  # history kept: one window plus the hold allowance
+
+
+class LiveHrWindow:
+    """Heart rate and effort of one athlete, ready as the model's input at any moment.
+
+    Effort is a state (work = 1, rest = 0, or a value in between) that holds until it changes,
+    as set from the coach's interval marks or the movement model's class.
+    """
+
+    def __init__(self, max_hold_s: float = MAX_HOLD_S) -> None:
+        self._max_hold_s = max_hold_s
+        self._hr: deque[tuple[float, float]] = deque()
+        self._effort: deque[tuple[float, float]] = deque()
+
+    def add_hr(self, t_s: float, hr_bpm: float) -> None:
+        """One heart-rate sample at monotonic time `t_s`; raises FeatureError on bad input."""
+        if not np.isfinite(t_s):
+            raise FeatureError("a heart-rate sample needs a finite time")
+        if self._hr and t_s < self._hr[-1][0]:
+            raise FeatureError("heart-rate samples must arrive in time order")
+        if not MIN_PLAUSIBLE_BPM <= hr_bpm <= MAX_PLAUSIBLE_BPM:
+            raise FeatureError(f"heart rate outside {MIN_PLAUSIBLE_BPM:.0f}-"
+                               f"{MAX_PLAUSIBLE_BPM:.0f} bpm")
+        self._hr.append((float(t_s), float(hr_bpm)))
+        self._forget_before(t_s - KEEP_S)
+
+    def set_effort(self, t_s: float, effort: float) -> None:
+        """The athlete's effort from `t_s` on, in [0, 1] (work = 1, rest = 0)."""
+        if not 0.0 <= effort <= 1.0:
+            raise FeatureError("effort must be within [0, 1]")
+        if self._effort and t_s < self._effort[-1][0]:
+            raise FeatureError("effort changes must arrive in time order")
+        self._effort.append((float(t_s), float(effort)))
+
+    @property
+    def hr_now_bpm(self) -> float | None:
+        return self._hr[-1][1] if self._hr else None
+
+    @property
+    def t_last_s(self) -> float | None:
+        return self._hr[-1][0] if self._hr else None
+
+    def model_input(self) -> np.ndarray | None:
+        """(1, WINDOW_S, 2) float32 ending at the latest sample, or None while a hole remains."""
+        if not self._hr:
+            return None
+        grid = self._hr[-1][0] - STEP_S * np.arange(WINDOW_S - 1, -1, -1)
+        t, hr = np.array(self._hr).T
+        hr_1hz = sample_and_hold(t, hr, grid, self._max_hold_s)
+        window = stack_window(hr_1hz, self._effort_on(grid))
+        return None if window is None else window[None, ...]
+
+    def _effort_on(self, grid: np.ndarray) -> np.ndarray:
+        if not self._effort:
+            return np.zeros(grid.size)
+        t, effort = np.array(self._effort).T
+        return sample_and_hold(t, effort, grid, max_hold_s=np.inf)
+
+    def _forget_before(self, t_s: float) -> None:
+        while self._hr and self._hr[0][0] < t_s:
+            self._hr.popleft()
+        while len(self._effort) > 1 and self._effort[1][0] <= t_s:
+            self._effort.popleft()  # the latest change before t_s still sets the state

@@ -1,0 +1,234 @@
+"""Feature extraction: the windows the heart-rate and movement models see, live and in training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_models.features.hr import (HORIZONS_S, HR_SCALE_BPM, MAX_HOLD_S, RECOVERY_S, WINDOW_S,
+                                     FeatureError, decode_forecast, effort_from_channels,
+                                     recording_windows, recovery_mask, sample_and_hold)
+from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch,
+                                              predicted_rep_peak_bpm, time_to_recover)
+from edge_models.features.hr_live import LiveHrWindow
+from edge_models.features import movement as mv
+
+
+def _ramp_recording(duration_s: int = 400):
+    time_s = np.arange(duration_s, dtype=float)
+    hr_bpm = 100 + 0.1 * time_s  # rises 1 bpm every 10 s
+    return time_s, hr_bpm
+
+
+# ------------------------------------------------------------------------------ heart rate
+
+def test_sample_and_hold_holds_briefly_then_leaves_a_hole():
+    grid = np.arange(0.0, 10.0)
+    held = sample_and_hold(np.array([0.0, 1.0]), np.array([120.0, 121.0]), grid)
+    assert held[1 + int(MAX_HOLD_S)] == 121.0
+    assert np.isnan(held[2 + int(MAX_HOLD_S)])
+
+
+def test_sample_and_hold_refuses_time_going_backwards():
+    with pytest.raises(FeatureError, match="backwards"):
+        sample_and_hold(np.array([2.0, 1.0]), np.array([120.0, 121.0]), np.arange(3.0))
+
+
+def test_recording_windows_targets_are_the_real_future_changes():
+    time_s, hr_bpm = _ramp_recording()
+    windows = recording_windows(time_s, hr_bpm, None)
+    assert len(windows) == 400 - WINDOW_S - max(HORIZONS_S) + 1
+    expected_bpm = [0.1 * h for h in HORIZONS_S]
+    np.testing.assert_allclose(windows.targets[0] * HR_SCALE_BPM, expected_bpm, atol=1e-4)
+    np.testing.assert_allclose(decode_forecast(windows.targets[0], windows.hr_now_bpm[0]),
+                               windows.hr_now_bpm[0] + np.array(expected_bpm), atol=1e-3)
+
+
+def test_a_gap_longer_than_the_hold_invalidates_only_windows_that_span_it():
+    time_s, hr_bpm = _ramp_recording(600)
+    keep = (time_s < 300) | (time_s > 310)  # a 10 s dropout
+    windows = recording_windows(time_s[keep], hr_bpm[keep], None)
+    full = recording_windows(time_s, hr_bpm, None)
+    assert 0 < len(windows) < len(full)
+    hole = set(range(300 + int(MAX_HOLD_S) + 1, 311))  # held for MAX_HOLD_S, then a hole
+    for end in windows.end_s.astype(int):  # no window's history or horizon point is in the hole
+        used = set(range(end - WINDOW_S + 1, end + 1)) | {end + h for h in HORIZONS_S}
+        assert not used & hole
+    assert len(full) - len(windows) >= WINDOW_S  # every window whose history spans it is gone
+
+
+def test_effort_prefers_power_and_maps_it_into_zero_one():
+    power = np.array([0.0, 100.0, 200.0, 400.0, np.nan])
+    effort, source = effort_from_channels(power, np.ones(5), None)
+    assert source == "power"
+    assert np.nanmax(effort) == 1.0 and np.nanmin(effort) == 0.0
+    _, fallback = effort_from_channels(None, None, np.array([80.0, 85.0]))
+    assert fallback == "cadence"
+
+
+def test_recovery_follows_each_work_to_rest_drop():
+    effort = np.r_[np.zeros(50), np.ones(100), np.zeros(200)]
+    mask = recovery_mask(effort)
+    first = int(np.argmax(mask))
+    assert 150 <= first < 150 + 10  # the smoothed effort falls within 10 s of the drop
+    assert mask.sum() == RECOVERY_S
+
+
+def test_live_window_matches_the_training_window_for_the_same_samples():
+    time_s, hr_bpm = _ramp_recording(WINDOW_S + max(HORIZONS_S))
+    effort = (time_s >= 60).astype(float)
+    training = recording_windows(time_s, hr_bpm, effort)
+    live = LiveHrWindow()
+    live.set_effort(0.0, 0.0)
+    live.set_effort(60.0, 1.0)
+    for t, hr in zip(time_s[:WINDOW_S], hr_bpm[:WINDOW_S]):
+        live.add_hr(t, hr)
+    np.testing.assert_array_equal(live.model_input()[0], training.inputs[0])
+
+
+def test_live_window_is_not_ready_until_two_minutes_are_in():
+    live = LiveHrWindow()
+    for t in range(WINDOW_S - 10):
+        live.add_hr(float(t), 120.0)
+    assert live.model_input() is None
+    for t in range(WINDOW_S - 10, WINDOW_S + 5):
+        live.add_hr(float(t), 120.0)
+    assert live.model_input().shape == (1, WINDOW_S, 2)
+
+
+def test_live_window_with_a_dropout_waits_until_the_hole_has_passed():
+    live = LiveHrWindow()
+    times = [t for t in range(400) if not 200 <= t < 210]
+    for t in times[:190]:
+        live.add_hr(float(t), 130.0)
+    for t in [t for t in times if 210 <= t < 300]:
+        live.add_hr(float(t), 130.0)
+        assert live.model_input() is None  # the hole is still inside the window
+    for t in [t for t in times if 300 <= t <= 335]:
+        live.add_hr(float(t), 130.0)
+    assert live.model_input() is not None
+
+
+def test_live_window_refuses_bad_samples_and_keeps_what_it_had():
+    live = LiveHrWindow()
+    for t in range(WINDOW_S):
+        live.add_hr(float(t), 140.0)
+    before = live.model_input()
+    with pytest.raises(FeatureError):
+        live.add_hr(5.0, 140.0)  # out of order
+    with pytest.raises(FeatureError):
+        live.add_hr(200.0, 0.0)  # a strap's "no contact" zero
+    with pytest.raises(FeatureError):
+        live.set_effort(1.0, 2.0)
+    np.testing.assert_array_equal(live.model_input(), before)
+
+
+# ---------------------------------------------------------------------------- hr insights
+
+def _forecast(now: float, ahead: tuple[float, float, float]) -> HrForecast:
+    return HrForecast(t_s=1000.0, hr_now_bpm=now, hr_ahead_bpm=ahead)
+
+
+def test_rep_peak_is_the_highest_forecast_before_the_rep_ends():
+    forecast = _forecast(150.0, (160.0, 170.0, 165.0))
+    assert predicted_rep_peak_bpm(forecast) == 170.0
+    assert predicted_rep_peak_bpm(forecast, rep_remaining_s=10.0) == 160.0
+    assert predicted_rep_peak_bpm(forecast, rep_remaining_s=20.0) == pytest.approx(165.0)
+
+
+def test_time_to_recover_reads_the_falling_forecast():
+    forecast = _forecast(170.0, (160.0, 140.0, 120.0))
+    assert time_to_recover(forecast, 150.0).seconds == pytest.approx(20.0)
+    assert time_to_recover(forecast, 175.0).seconds == 0.0
+    slow = time_to_recover(forecast, 100.0)
+    assert slow.seconds is None and slow.beyond_forecast
+
+
+def test_unusual_response_when_heart_rate_leaves_the_band():
+    band = ForecastBand.from_metrics({**{f"band_low_{h}s_bpm": -5.0 for h in HORIZONS_S},
+                                      **{f"band_high_{h}s_bpm": 5.0 for h in HORIZONS_S}})
+    watch = ResponseWatch(band)
+    watch.add_forecast(_forecast(150.0, (152.0, 155.0, 150.0)))
+    assert watch.observe(1010.0, 154.0) == []  # 2 bpm off the +10 s forecast: usual
+    unusual = watch.observe(1030.0, 170.0)  # 15 bpm above the +30 s forecast
+    assert [(u.horizon_s, u.forecast_bpm) for u in unusual] == [(30, 155.0)]
+
+
+def test_a_band_missing_from_the_manifest_is_a_clear_error():
+    with pytest.raises(ValueError, match="band"):
+        ForecastBand.from_metrics({"mae30_bpm": 5.0})
+
+
+# ------------------------------------------------------------------------------- movement
+
+def _standing_pose(rng: np.random.Generator, frames: int, shift_px: float = 0.0) -> np.ndarray:
+    base = rng.uniform(200, 400, size=(mv.NUM_LANDMARKS, 5))
+    base[[mv.LEFT_HIP, mv.RIGHT_HIP], 1] = 400.0
+    base[[mv.LEFT_SHOULDER, mv.RIGHT_SHOULDER], 1] = 250.0  # torso 150 px
+    base[[mv.LEFT_HIP, mv.LEFT_SHOULDER], 0] = 280.0  # upright: shoulders above hips
+    base[[mv.RIGHT_HIP, mv.RIGHT_SHOULDER], 0] = 320.0
+    base[:, 3] = 0.9
+    poses = np.repeat(base[None], frames, axis=0)
+    poses[:, :, 0] += shift_px
+    return poses
+
+
+def test_movement_window_ignores_where_the_athlete_stands_and_how_big_they_look():
+    rng = np.random.default_rng(0)
+    poses = _standing_pose(rng, 40)
+    t = np.arange(40) / 30.0
+    near = mv.movement_input(t, poses, t[-1])
+    moved = poses.copy()
+    moved[:, :, :2] = poses[:, :, :2] * 2.0 + 300.0  # twice as close, elsewhere in the frame
+    far = mv.movement_input(t, moved, t[-1])
+    assert near.shape == (mv.WINDOW_FRAMES, 99)
+    np.testing.assert_allclose(near, far, atol=1e-5)
+
+
+def test_movement_window_keeps_a_jumps_rise():
+    rng = np.random.default_rng(1)
+    poses = _standing_pose(rng, 30)
+    poses[:, :, 1] -= np.linspace(0, 75, 30)[:, None]  # rises half a torso
+    window = mv.unflatten(mv.movement_input(np.arange(30) / 30.0, poses, 29 / 30.0))
+    hip_y = window[:, mv.LEFT_HIP, mv.Y]
+    assert hip_y[-1] - hip_y[0] == pytest.approx(-0.5, abs=1e-4)
+
+
+def test_movement_window_needs_a_pose_in_most_frames():
+    rng = np.random.default_rng(2)
+    poses = _standing_pose(rng, 30)
+    poses[5:15] = np.nan
+    assert mv.movement_input(np.arange(30) / 30.0, poses, 29 / 30.0) is None
+
+
+def test_pose_streams_at_sixty_frames_a_second_are_resampled_to_thirty():
+    rng = np.random.default_rng(3)
+    poses = _standing_pose(rng, 60)
+    poses[:, :, 1] -= np.arange(60)[:, None]  # 1 px a frame at 60 fps
+    window = mv.unflatten(mv.movement_input(np.arange(60) / 60.0, poses, 59 / 60.0))
+    step = np.diff(window[:, mv.LEFT_HIP, mv.Y]) * 150.0
+    np.testing.assert_allclose(step, -2.0, atol=1e-3)
+
+
+def test_mirroring_twice_is_the_identity_and_once_swaps_sides():
+    window = mv.unflatten(np.random.default_rng(4).normal(size=(30, 99)).astype(np.float32))
+    once = mv.mirror(window)
+    np.testing.assert_allclose(once[:, mv.LEFT_HIP, mv.X], -window[:, mv.RIGHT_HIP, mv.X])
+    np.testing.assert_allclose(mv.mirror(once), window)
+
+
+def test_time_warp_speeds_a_movement_up():
+    window = np.zeros((30, 33, 3), dtype=np.float32)
+    window[:, :, mv.Y] = np.arange(30)[:, None]
+    faster = mv.time_warp(window, 2.0)
+    assert faster[-1, 0, mv.Y] == 29 and faster[-2, 0, mv.Y] == 27
+    np.testing.assert_allclose(mv.time_warp(window, 1.0), window)
+
+
+def test_scale_and_jitter_change_positions_not_visibility():
+    rng = np.random.default_rng(5)
+    window = mv.unflatten(rng.normal(size=(30, 99)).astype(np.float32))
+    window[:, :, mv.VISIBILITY] = 1.0
+    for changed in (mv.scale(window, 1.1), mv.jitter(window, rng, 0.02)):
+        assert not np.allclose(changed[:, :, :2], window[:, :, :2])
+        np.testing.assert_array_equal(changed[:, :, mv.VISIBILITY], window[:, :, mv.VISIBILITY])

@@ -1,0 +1,1 @@
+"""The heart-rate forecasting model: dataset, baselines, the LSTM and its evaluation."""

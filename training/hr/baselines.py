@@ -1,0 +1,62 @@
+"""What the heart-rate model must beat: persistence and ridge autoregression, scored alike.
+
+Both see exactly the windows the model sees. Persistence says heart rate stays where it is; ridge
+is a linear map of the whole window (heart rate and effort) to the changes, solved in closed form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge_models.features.hr import HORIZONS_S, HR_SCALE_BPM, HrWindows
+
+RIDGE_LAMBDA = 100.0  # L2 penalty on standardised inputs: chosen by leave-one-recording-out (1-1000 tried)
+MAE30_INDEX = HORIZONS_S.index(30)  # the headline horizon: +30 s
+
+
+def persistence(windows: HrWindows) -> np.ndarray:
+    """Scaled HR changes predicted by "no change": zeros."""
+    return np.zeros_like(windows.targets)
+
+
+@dataclass(frozen=True)
+class Ridge:
+    """A fitted ridge autoregression over the flattened window."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray  # (n_features + 1, n_horizons), last row the bias
+
+    @classmethod
+    def fit(cls, windows: HrWindows, lam: float = RIDGE_LAMBDA) -> Ridge:
+        x = windows.inputs.reshape(len(windows), -1).astype(np.float64)
+        mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+        z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+        penalty = lam * np.eye(z.shape[1])
+        penalty[-1, -1] = 0.0  # the bias is not shrunk
+        weights = np.linalg.solve(z.T @ z + penalty, z.T @ windows.targets.astype(np.float64))
+        return cls(mean, scale, weights)
+
+    def predict(self, windows: HrWindows) -> np.ndarray:
+        x = windows.inputs.reshape(len(windows), -1).astype(np.float64)
+        z = np.hstack([(x - self.mean) / self.scale, np.ones((len(x), 1))])
+        return (z @ self.weights).astype(np.float32)
+
+
+def mae_bpm(predicted: np.ndarray, windows: HrWindows, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean absolute error in bpm at each horizon, over all windows or those in `mask`."""
+    error = np.abs(predicted - windows.targets) * HR_SCALE_BPM
+    if mask is not None:
+        error = error[mask]
+    return error.mean(axis=0) if len(error) else np.full(len(HORIZONS_S), np.nan)
+
+
+def headline(predicted: np.ndarray, windows: HrWindows) -> dict[str, float]:
+    """MAE at +10/+30/+60 s over all windows, and at +30 s over recovery windows."""
+    all_mae = mae_bpm(predicted, windows)
+    rec = mae_bpm(predicted, windows, windows.in_recovery)
+    scores = {f"mae{h}_bpm": float(all_mae[i]) for i, h in enumerate(HORIZONS_S)}
+    scores["rec_mae30_bpm"] = float(rec[MAE30_INDEX])
+    return scores

@@ -1,0 +1,89 @@
+"""Heart-rate training windows from real recordings, split by recording (never by window).
+
+Windows of one recording overlap and share an athlete and a day: a held-out window must come from a
+recording the model never saw, else the score flatters the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_models.features.hr import HrWindows, effort_from_channels, recording_windows
+from edge_models.recordings import Recording, read_recording
+
+logger = logging.getLogger(__name__)
+
+TRAIN_STRIDE_S = 2  # one training window every 2 s: neighbours at 1 s are near copies
+EVAL_STRIDE_S = 1  # every second of a held-out recording is scored
+
+
+@dataclass(frozen=True)
+class RecordingWindows:
+    """The windows of one recording, with where its effort channel came from."""
+
+    name: str
+    effort_source: str  # "power", "speed", "cadence" or "none"
+    windows: HrWindows
+
+
+def windows_of(recording: Recording, stride_s: int) -> RecordingWindows:
+    effort, source = effort_from_channels(recording.power_w, recording.speed_mps,
+                                          recording.cadence_rpm)
+    windows = recording_windows(recording.time_s, recording.hr_bpm, effort, stride_s)
+    return RecordingWindows(recording.name, source, windows)
+
+
+def distinct_recordings(paths: list[Path]) -> list[Recording]:
+    """Read each file once per activity: the same ride exported as FIT and TCX counts once."""
+    seen: set[object] = set()
+    kept = []
+    for path in paths:
+        recording = read_recording(path)
+        key = (recording.start_utc, round(recording.duration_s))
+        if key in seen:
+            logger.info("%s repeats an activity already read; skipped", path.name)
+            continue
+        seen.add(key)
+        kept.append(recording)
+    return kept
+
+
+def concat(parts: list[HrWindows]) -> HrWindows:
+    """One set of windows from several recordings."""
+    return HrWindows(*(np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("inputs", "targets", "hr_now_bpm", "end_s", "in_recovery")))
+
+
+@dataclass(frozen=True)
+class HrSplit:
+    """Training windows and held-out windows from recordings the model never saw."""
+
+    train: HrWindows
+    test: HrWindows
+    train_names: tuple[str, ...]
+    test_names: tuple[str, ...]
+
+
+def leave_out(recordings: list[Recording], holdout: str) -> HrSplit:
+    """Train on every recording but `holdout`, test on `holdout` (a recording name)."""
+    names = [r.name for r in recordings]
+    if holdout not in names:
+        raise ValueError(f"no recording named {holdout!r}; have {names}")
+    train = [windows_of(r, TRAIN_STRIDE_S) for r in recordings if r.name != holdout]
+    test = [windows_of(r, EVAL_STRIDE_S) for r in recordings if r.name == holdout]
+    train = [t for t in train if len(t.windows)]
+    return HrSplit(concat([t.windows for t in train]), concat([t.windows for t in test]),
+                   tuple(t.name for t in train), (holdout,))
+
+
+def digest(windows: HrWindows) -> str:
+    """sha256 over the exact training arrays: the same data gives the same digest."""
+    h = hashlib.sha256()
+    for array in (windows.inputs, windows.targets):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
