@@ -6,13 +6,13 @@ Exit codes: 0 done; 2 bad arguments; 3 a file, device or session that cannot be 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 EXIT_OK = 0
@@ -115,18 +115,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def install_stop_on_signals(stop: threading.Event) -> None:
-    """Ctrl-C or SIGTERM end a recording cleanly: the last batch and segment are kept."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event):
+    """While recording, Ctrl-C or SIGTERM end it cleanly: the last batch and segment are kept."""
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def print_json(value) -> None:
     print(json.dumps(value, indent=2, default=str))
-
-
-def dataclass_json(value) -> dict:
-    return asdict(value)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, install_stop_on_signals, print_json
+from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json, stop_on_signals
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
-from desktop.sources.spec import SpecError
 from desktop.store import Store
 
 logger = logging.getLogger(__name__)
@@ -30,34 +30,44 @@ def record(args: argparse.Namespace, data_dir: Path) -> int:
     athletes = _assigned_athletes(data_dir, args.athlete)
     printer = _FeedbackPrinter(as_json=args.json)
     recorder = Recorder(data_dir, hr_sources, camera, athletes=athletes, listeners=[printer])
+    if not args.no_feedback:
+        from desktop.feedback import attach_feedback
+
+        for reason in attach_feedback(recorder, data_dir, camera=camera is not None):
+            print(f"note: {reason}", file=sys.stderr)
     stop = threading.Event()
-    install_stop_on_signals(stop)
-    recorder.start()
-    try:
-        recorder.wait(args.duration, stop)
-    finally:
-        summary = recorder.stop()
+    with stop_on_signals(stop):
+        recorder.start()
+        try:
+            recorder.wait(args.duration, stop)
+        finally:
+            summary = recorder.stop()
     _print_summary(summary, args.json)
     return _record_exit_code(summary)
 
 
 def _open_sources(args):
-    from desktop.sources.camera import open_camera
+    """Every source opened before recording starts, so a bad spec or file loses nothing."""
+    from desktop.sources.camera import CameraUnavailable, open_camera
     from desktop.sources.heart_rate import open_heart_rate_source
+    from edge_models.recordings import RecordingError
 
     try:
-        hr_sources = [open_heart_rate_source(spec) for spec in args.hr]
+        hr_sources = [open_heart_rate_source(spec, duration_s=args.duration) for spec in args.hr]
         camera = open_camera(args.camera) if args.camera else None
-    except (SpecError, ValueError) as exc:
-        raise CliError(str(exc), 2) from exc
-    except OSError as exc:
+    except (RecordingError, CameraUnavailable, OSError) as exc:
         raise CliError(str(exc)) from exc
+    except ValueError as exc:  # SpecError and other malformed arguments
+        raise CliError(str(exc), 2) from exc
     return hr_sources, camera
 
 
 def _assigned_athletes(data_dir: Path, assignments: list[str]) -> dict[str, AthleteProfile]:
+    """Who wears which strap; also closes sessions a killed process left open."""
     profiles = {}
     with Store.open(data_dir) as store:
+        for session_id in store.recover_interrupted():
+            print(f"note: session {session_id} was interrupted; kept what was recorded", file=sys.stderr)
         for item in assignments:
             channel, sep, name = item.partition("=")
             if not sep or not channel or not name:
@@ -107,6 +117,8 @@ def _print_summary(summary: RecordingSummary, as_json: bool) -> None:
         hr = f"mean {c.mean_hr_bpm:.0f} bpm, max {c.max_hr_bpm} bpm" if c.samples else "no heart rate"
         print(f"  {c.display_name:<16} {c.channel:<20} {c.samples:>5} samples {c.rr_intervals:>5} RR  {hr}  "
               f"gaps {c.gaps}  problems {c.problems}")
+    if summary.feedback_events:
+        print(f"  feedback: {summary.feedback_events} events from the on-device models")
     if summary.frames_recorded or summary.video_segments:
         print(f"  video: {summary.frames_recorded} frames in {summary.video_segments} segments, "
               f"{summary.frames_dropped} dropped")
@@ -135,8 +147,8 @@ def _list_sessions(store: Store, as_json: bool) -> None:
         print_json([asdict(s) for s in summaries])
         return
     for s in summaries:
-        print(f"{s.session_id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
-              f"{s.status:<11} {len(s.channels)} athletes  {s.video_segments} video segments")
+        print(f"{s.id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
+              f"{s.status:<11} {len(s.channels)} athletes  {s.video_segment_count} video segments")
 
 
 def _find_session(store: Store, session_id: str):
@@ -151,14 +163,28 @@ def _show_session(store: Store, session_id: str, as_json: bool) -> None:
     if as_json:
         print_json(asdict(detail))
         return
-    print_json(asdict(detail))
+    print(f"session   {detail.id}")
+    print(f"started   {detail.started_wall_utc:%Y-%m-%d %H:%M:%S} UTC, {detail.duration_s or 0:.1f} s, {detail.status}")
+    print(f"sources   {', '.join(detail.hr_specs) or '-'}; camera {detail.camera_spec or '-'}")
+    gaps, problems = store.gaps(detail.id), store.problems(detail.id)
+    for c in detail.channels:
+        n_gaps = sum(g.channel == c.channel for g in gaps)
+        print(f"  {c.display_name:<16} {c.channel:<20} {c.sample_count:>6} samples  {n_gaps} gaps")
+    kinds = {}
+    for event in store.feedback_events(detail.id):
+        kinds[event.kind] = kinds.get(event.kind, 0) + 1
+    print(f"feedback  {', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'}")
+    print(f"video     {detail.video_segment_count} segments")
+    real_problems = [p for p in problems if p.kind != "end_of_stream"]
+    for p in real_problems[:20]:
+        print(f"problem   {p.channel}: {p.kind}: {p.message}")
 
 
 def _export_session(store: Store, args: argparse.Namespace, data_dir: Path) -> None:
-    from desktop.export.session import export_session
+    from desktop.export import export_session
 
     detail = _find_session(store, args.session_id)
-    written = export_session(store, detail.session_id, args.format, Path(args.out))
+    written = export_session(store, detail.id, args.format, Path(args.out))
     if args.json:
         print_json([str(p) for p in written])
     else:

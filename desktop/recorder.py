@@ -19,11 +19,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from desktop.analytics.live import LiveAthleteState
 from desktop.sources.camera.base import CAMERA_CHANNEL, CameraSource, Frame
-from desktop.sources.events import ChannelOpened, SignalGap, SourceProblem, StreamEnded
+from desktop.sources.events import ChannelOpened, FeedbackEvent, SignalGap, SourceProblem, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, HeartRateSource
 from desktop.store import Store, StoreWriter
 from desktop.store.video import SegmentedVideoWriter
@@ -31,11 +31,22 @@ from desktop.store.video import SegmentedVideoWriter
 logger = logging.getLogger(__name__)
 
 EVENT_QUEUE_MAX = 10_000  # heart-rate events waiting for the dispatcher: minutes of a full squad
+MAX_VIDEO_WIDTH_PX = 960  # larger frames are scaled down before storing: ~1 MB/s of MJPG, not ~12
 VIDEO_QUEUE_S = 2.0  # frames waiting for the video writer, in seconds of video, before drops
 QUEUE_POLL_S = 0.1  # how often idle threads look at their stop flag
 _STOP = object()  # sentinel that ends a worker queue
 
 Listener = Callable[[object], None]
+
+
+class FeedbackWorker(Protocol):
+    """Live inference beside the recording (see desktop.feedback). Optional hooks:
+    `on_event(event)` sees every event on the dispatcher thread; `offer(frame)` gets each frame
+    on the camera thread. Both must only enqueue."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -59,6 +70,7 @@ class RecordingSummary:
     frames_recorded: int = 0
     frames_dropped: int = 0
     video_segments: int = 0
+    feedback_events: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -78,14 +90,15 @@ class Recorder:
 
     def __init__(self, data_dir: Path, hr_sources: Iterable[HeartRateSource], camera: CameraSource | None = None,
                  *, clock: Callable[[], float] = time.monotonic, athletes: dict[str, AthleteProfile] | None = None,
-                 listeners: Iterable[Listener] = (), frame_consumers: Iterable[Callable[[Frame], None]] = ()):
+                 listeners: Iterable[Listener] = (), max_video_width_px: int = MAX_VIDEO_WIDTH_PX):
         self.data_dir = Path(data_dir)
         self.hr_sources = list(hr_sources)
         self.camera = camera
         self._clock = clock
         self._athletes = dict(athletes or {})
         self._listeners = list(listeners)
-        self._frame_consumers = list(frame_consumers)
+        self._workers: list[FeedbackWorker] = []
+        self._max_video_width_px = max_video_width_px
         self._events: queue.Queue = queue.Queue(maxsize=EVENT_QUEUE_MAX)
         self._frames: queue.Queue = queue.Queue(maxsize=self._video_queue_len())
         self._live: dict[str, LiveAthleteState] = {}
@@ -113,21 +126,35 @@ class Recorder:
             self.session_id = store.create_session(
                 started_wall_utc=datetime.now(timezone.utc), started_mono_s=self._started_mono_s,
                 hr_specs=[s.spec for s in self.hr_sources], camera_spec=self.camera.spec if self.camera else None)
+            for channel, profile in self._athletes.items():  # consent is checked by the store too
+                store.add_channel(self.session_id, channel, profile.name, profile.athlete_id)
         self._writer = StoreWriter(self.data_dir, self.session_id, clock=self._clock)
         self._spawn(self._dispatch_loop, "recorder-dispatch")
         if self.camera is not None:
             self._video = SegmentedVideoWriter(
-                self.data_dir / "video", self.session_id, fps=self.camera.fps, frame_size=self.camera.frame_size,
+                self.data_dir / "video", self.session_id, fps=self.camera.fps, frame_size=self._video_size(),
                 on_segment_closed=self._on_segment_closed)
             self._spawn(self._video_loop, "recorder-video")
+        for worker in self._workers:
+            worker.start()
         self._open_streams = len(self.hr_sources) + (1 if self.camera else 0)
         for source in self.hr_sources:
-            source.start(self._on_hr_event)
+            source.start(self.post)
         if self.camera is not None:
             self.camera.start(self._on_camera_event)
         logger.info("recording session %s: %d heart-rate source(s), camera %s", self.session_id,
                     len(self.hr_sources), "on" if self.camera else "off")
         return self.session_id
+
+    def add_worker(self, worker: FeedbackWorker) -> None:
+        """Run `worker` beside the recording; its events go through `post`. Call before `start`."""
+        self._workers.append(worker)
+
+    def _video_size(self) -> tuple[int, int]:
+        width, height = self.camera.frame_size
+        if width <= self._max_video_width_px:
+            return width, height
+        return self._max_video_width_px, round(height * self._max_video_width_px / width)
 
     def wait(self, duration_s: float | None, stop: threading.Event | None = None) -> None:
         """Block until `duration_s` has passed, `stop` is set, or every finite source has ended."""
@@ -145,6 +172,8 @@ class Recorder:
             source.stop()
         if self.camera is not None:
             self.camera.stop()
+        for worker in self._workers:
+            worker.stop()  # after the sources: their last feedback still reaches the store
         self._events.put(_STOP)
         if self._video is not None:
             self._frames.put(_STOP)
@@ -158,6 +187,11 @@ class Recorder:
             store.finish_session(self.session_id, ended_mono_s=ended_mono_s, status="completed")
         return self._summary(ended_mono_s)
 
+    @property
+    def athletes(self) -> dict[str, AthleteProfile]:
+        """Who wears which strap, by channel, as assigned before the session."""
+        return dict(self._athletes)
+
     def live_state(self, channel: str) -> LiveAthleteState | None:
         return self._live.get(channel)
 
@@ -168,7 +202,8 @@ class Recorder:
 
     # -- what sources call (their threads): enqueue only --------------------------------------
 
-    def _on_hr_event(self, event: object) -> None:
+    def post(self, event: object) -> None:
+        """Hand an event to the recorder from any thread; never blocks."""
         try:
             self._events.put_nowait(event)
         except queue.Full:
@@ -176,10 +211,11 @@ class Recorder:
 
     def _on_camera_event(self, event: object) -> None:
         if not isinstance(event, Frame):
-            self._on_hr_event(event)
+            self.post(event)
             return
-        for consumer in self._frame_consumers:
-            consumer(event)
+        for worker in self._workers:
+            if hasattr(worker, "offer"):
+                worker.offer(event)
         try:
             self._frames.put_nowait(event)
         except queue.Full:
@@ -190,14 +226,22 @@ class Recorder:
     def _dispatch_loop(self) -> None:
         while (event := self._events.get()) is not _STOP:
             self._handle(event)
+            for worker in self._workers:
+                if hasattr(worker, "on_event"):
+                    worker.on_event(event)
             for listener in self._listeners:
                 listener(event)
 
     def _handle(self, event: object) -> None:
+        """Account for the event and store it (heart rate only for consenting athletes)."""
         if isinstance(event, ChannelOpened):
             event = self._open_channel(event)
         elif isinstance(event, HeartRateSample):
             self._count_sample(event)
+            if not self._may_store(event.channel):
+                return  # shown live, never stored
+        elif isinstance(event, FeedbackEvent):
+            self._counts["feedback_events"] += 1
             if not self._may_store(event.channel):
                 return
         elif isinstance(event, SignalGap):
@@ -269,4 +313,5 @@ class Recorder:
         return RecordingSummary(
             session_id=self.session_id, duration_s=ended_mono_s - self._started_mono_s, channels=channels,
             frames_recorded=self._counts["frames_recorded"], frames_dropped=self._counts["frames_dropped"],
-            video_segments=self._counts["video_segments"], problems=list(self._problems))
+            video_segments=self._counts["video_segments"], feedback_events=self._counts["feedback_events"],
+            problems=list(self._problems))

@@ -81,10 +81,3 @@ def laps_of(athlete: ExportAthlete) -> list[Lap]:
         inside = [s for s in samples if start_s <= s.t_mono_s and (s.t_mono_s < end_s or is_last)]
         laps.append(Lap(start_s, end_s, inside))
     return laps
-
-
-def export_session(store, session_id: str, fmt: str, out_dir) -> list:
-    """Export a stored session (see `desktop.export.from_store.export_session`)."""
-    from desktop.export.from_store import export_session as export_stored  # the store side, loaded on use
-
-    return export_stored(store, session_id, fmt, out_dir)

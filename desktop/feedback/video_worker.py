@@ -34,6 +34,8 @@ class MovementTracker(Protocol):
 
     def update(self, pose: PoseResult | None, t_mono_s: float) -> dict | None: ...
 
+    def close(self) -> None: ...
+
 
 class VideoFeedbackWorker:
     """Pose (and movement when a tracker is given) on the newest camera frame."""
@@ -73,6 +75,8 @@ class VideoFeedbackWorker:
             while (frame := self._slot.take(TAKE_TIMEOUT_S)) is not None or not self._slot.closed:
                 if frame is not None:
                     self._process(estimator, frame)
+        if self._movement is not None:
+            self._movement.close()
 
     def _process(self, estimator: PoseEstimator, frame: Frame) -> None:
         try:

@@ -79,16 +79,6 @@ class SessionSummary:
     channels: tuple[ChannelSummary, ...]
     video_segment_count: int
 
-    @property
-    def session_id(self) -> str:
-        """The same as `id` (the name the recorder and the CLI use)."""
-        return self.id
-
-    @property
-    def video_segments(self) -> int:
-        """The same as `video_segment_count`."""
-        return self.video_segment_count
-
 
 @dataclass(frozen=True, slots=True)
 class SessionDetail:
@@ -105,16 +95,6 @@ class SessionDetail:
     note: str
     channels: tuple[ChannelSummary, ...]
     video_segment_count: int
-
-    @property
-    def session_id(self) -> str:
-        """The same as `id` (the name the recorder and the CLI use)."""
-        return self.id
-
-    @property
-    def video_segments(self) -> int:
-        """The same as `video_segment_count`."""
-        return self.video_segment_count
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from desktop.sources.events import ChannelOpened, SignalGap, Sink, SourceProblem
 from desktop.sources.heart_rate.base import HeartRateSample
 from desktop.sources.heart_rate.measurement import MalformedMeasurement, parse_heart_rate_measurement
 from desktop.sources.heart_rate.reconnect import (
+    FailureKind,
     NotAHeartRateStrap,
     ReconnectPolicy,
     StrapNotFound,
@@ -232,7 +233,7 @@ class BleHeartRateSource:
                     except Exception as exc:  # every link failure; classify_failure re-raises bugs
                         kind = classify_failure(exc)
                         failures += 1
-                        if not self._policy.should_retry(failures):
+                        if not self._policy.should_retry(failures, kind):
                             return self._give_up(failures, exc)
                         await asyncio.sleep(self._policy.delay_s(kind, failures))
         except TimeoutError:
@@ -292,6 +293,10 @@ class BleHeartRateSource:
         self._inbox.put_nowait(_Notification(t_mono_s, bytes(data)))
 
     def _give_up(self, failures: int, exc: BaseException | None) -> None:
+        if exc is not None and classify_failure(exc) is FailureKind.NO_BLUETOOTH:
+            self._problem("no_bluetooth", "this computer has no usable Bluetooth "
+                          f"({type(exc).__name__}: {exc}); is the adapter on and the Bluetooth service running?")
+            return None
         why = "no time left" if exc is None else type(exc).__name__
         logger.warning("strap %s unreachable after %d tries (%s)", self.spec, failures, why)
         self._problem("device_absent", f"strap {self.spec} not reachable after {failures} tries ({why})")

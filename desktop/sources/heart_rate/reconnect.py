@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from bleak.exc import BleakDeviceNotFoundError, BleakError
+from bleak.exc import BleakBluetoothNotAvailableError, BleakDeviceNotFoundError, BleakError
 
 
 class FailureKind(enum.Enum):
@@ -25,6 +25,7 @@ class FailureKind(enum.Enum):
     TIMEOUT = "timeout"  # found, but connecting or subscribing took too long
     LINK_ERROR = "link_error"  # the stack refused or dropped the link while setting it up
     NOT_A_HEART_RATE_STRAP = "not_a_heart_rate_strap"  # connected, but no 0x2A37 to subscribe
+    NO_BLUETOOTH = "no_bluetooth"  # this machine has no Bluetooth adapter or stack: no retry helps
 
 
 class StrapNotFound(Exception):
@@ -45,6 +46,8 @@ _BACKOFF_S: Mapping[FailureKind, tuple[float, ...]] = MappingProxyType({
     FailureKind.LINK_ERROR: (0.1, 0.5, 1.0, 2.0, 5.0),
     # a wrong device will not grow the service: wait long, the try limit ends it
     FailureKind.NOT_A_HEART_RATE_STRAP: (5.0,),
+    # never waited on: the source gives up at the first such failure
+    FailureKind.NO_BLUETOOTH: (0.0,),
 })
 
 DEFAULT_MAX_ATTEMPTS = 12  # tries per loss; with the table above about a minute of trying
@@ -73,13 +76,15 @@ class ReconnectPolicy:
         delays = self.backoff_s[kind]
         return delays[min(failed_attempts, len(delays)) - 1]
 
-    def should_retry(self, failed_attempts: int) -> bool:
-        """Whether another try is allowed after this many failures."""
-        return failed_attempts < self.max_attempts
+    def should_retry(self, failed_attempts: int, kind: FailureKind | None = None) -> bool:
+        """Whether another try is allowed after this many failures, the last of this kind."""
+        return kind is not FailureKind.NO_BLUETOOTH and failed_attempts < self.max_attempts
 
 
 def classify_failure(exc: BaseException) -> FailureKind:
     """Map an error from a try to reach a strap onto the backoff table's kinds."""
+    if isinstance(exc, (BleakBluetoothNotAvailableError, FileNotFoundError)):
+        return FailureKind.NO_BLUETOOTH  # FileNotFoundError: BlueZ's D-Bus socket is absent
     if isinstance(exc, (StrapNotFound, BleakDeviceNotFoundError)):
         return FailureKind.NOT_FOUND
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from desktop.sources.events import ChannelOpened, Sink, StreamEnded
+from desktop.sources.events import ChannelOpened, Marker, Sink, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
 
 logger = logging.getLogger(__name__)
@@ -138,12 +138,20 @@ class SimulatedHeartRateSource:
             t = self._wait_until(t0, elapsed_s)
             if t is None:
                 return
+            self._mark_schedule(sink, t, elapsed_s)
             for i, model in enumerate(self._models):
                 hr_bpm, rr = model.step(elapsed_s)
                 sink(HeartRateSample(self.channel_of(i), t, hr_bpm, rr, SensorContact.DETECTED))
             step += 1
         for i in range(len(self.athletes)):
             sink(StreamEnded(self.channel_of(i), self._clock()))
+
+    @staticmethod
+    def _mark_schedule(sink: Sink, t: float, elapsed_s: float) -> None:
+        """The coach's interval marks: 'work' and 'rest' where the schedule changes."""
+        effort = effort_at(elapsed_s)
+        if effort in (0.0, 1.0) and effort_at(elapsed_s - SAMPLE_PERIOD_S) != effort:
+            sink(Marker(t, "work" if effort == 1.0 else "rest", "simulated schedule"))
 
     def _wait_until(self, t0: float, elapsed_s: float) -> float | None:
         """Wait (interruptibly) until the sample is due; its timestamp, or None when stopped."""

@@ -83,3 +83,11 @@ def test_real_time_source_stops_promptly_when_asked():
 def test_bad_specs_are_refused_with_a_clear_error(spec):
     with pytest.raises(SpecError if spec != "sim:0" else ValueError):
         open_heart_rate_source(spec)
+
+
+def test_the_schedule_is_marked_as_the_coach_would():
+    from desktop.sources.events import Marker
+
+    events = run_fast(1, duration_s=WARMUP_S + WORK_S + REST_S + 1)
+    marks = [(e.kind, e.t_mono_s - events[0].t_mono_s) for e in events if isinstance(e, Marker)]
+    assert marks == [("work", WARMUP_S), ("rest", WARMUP_S + WORK_S), ("work", WARMUP_S + WORK_S + REST_S)]

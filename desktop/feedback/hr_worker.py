@@ -1,0 +1,180 @@
+"""Live heart-rate feedback: forecasts, the rep's predicted peak, recovery time, odd responses.
+
+The dispatcher hands every heart-rate sample, marker and movement result to `on_event`, which
+only enqueues. The worker thread keeps one window per athlete (built by the same feature code as
+the training windows) and runs the int8 heart-rate model on LiteRT every few seconds per athlete.
+
+Effort, the model's second input, comes from the best signal present: power, speed or cadence on
+the sample (scaled by the athlete's 95th percentile so far, as training scales a recording), else
+the coach's work/rest marks, else the movement model's class (moving = work).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from desktop.sources.events import FeedbackEvent, Marker, Sink
+from desktop.sources.heart_rate.base import HeartRateSample
+from edge_models.features.hr import HORIZONS_S, FeatureError, decode_forecast
+from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch, predicted_rep_peak_bpm,
+                                              time_to_recover)
+from edge_models.features.hr_live import LiveHrWindow
+from edge_models.manifest import ModelManifest
+from edge_models.runtime import ModelRunner
+
+logger = logging.getLogger(__name__)
+
+FORECAST_PERIOD_S = 5.0  # one forecast per athlete every 5 s of heart rate
+QUEUE_MAX = 5_000  # samples waiting for the worker before the oldest are dropped
+EFFORT_HISTORY = 600  # effort samples kept to scale power/speed/cadence (10 min at 1 Hz)
+EFFORT_PERCENTILE = 95.0  # matches the training features: effort 1 = the 95th percentile
+RECOVERED_DEFAULT_BPM = 120.0  # "recovered" target when the athlete's resting HR is unknown
+RECOVERED_RESERVE_FRACTION = 0.3  # else: resting HR plus 30 % of the heart-rate reserve
+MOVING_LABELS = frozenset({"walk", "run", "jump", "sprint", "lunge", "throw", "squat", "hop"})
+_STOP = object()
+
+
+@dataclass
+class _Athlete:
+    window: LiveHrWindow = field(default_factory=LiveHrWindow)
+    watch: ResponseWatch | None = None
+    effort_values: deque = field(default_factory=lambda: deque(maxlen=EFFORT_HISTORY))
+    last_forecast_t_s: float = -np.inf
+    effort: float | None = None
+    recovered_bpm: float = RECOVERED_DEFAULT_BPM
+
+
+class HeartRateFeedbackWorker:
+    """Runs the heart-rate model per athlete and emits FeedbackEvents on `sink`."""
+
+    def __init__(self, sink: Sink, model_path: Path, manifest: ModelManifest, *,
+                 recovered_bpm: dict[str, float] | None = None, clock: Callable[[], float] = time.monotonic):
+        self._sink = sink
+        self._model_path = Path(model_path)
+        self._manifest = manifest
+        self._band = ForecastBand.from_metrics(manifest.metrics["int8"])
+        self._recovered_bpm = dict(recovered_bpm or {})
+        self._clock = clock
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
+        self._athletes: dict[str, _Athlete] = {}
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+        self.forecasts = 0
+
+    def start(self) -> None:
+        runner = ModelRunner.from_path(self._model_path)  # a bad model fails here, before recording
+        self._thread = threading.Thread(target=self._run, args=(runner,), name="hr-feedback", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join()
+
+    def on_event(self, event: object) -> None:
+        """Called on the dispatcher thread: enqueue what matters, never wait."""
+        if isinstance(event, (HeartRateSample, Marker)) or (
+                isinstance(event, FeedbackEvent) and event.kind == "movement"):
+            try:
+                self._queue.put_nowait(event)
+            except queue.Full:
+                self.dropped += 1
+
+    def _run(self, runner: ModelRunner) -> None:
+        with runner:
+            while (event := self._queue.get()) is not _STOP:
+                if isinstance(event, HeartRateSample):
+                    self._on_sample(runner, event)
+                elif isinstance(event, Marker):
+                    self._on_marker(event)
+                else:
+                    self._on_movement(event)
+
+    def _athlete(self, channel: str) -> _Athlete:
+        if channel not in self._athletes:
+            self._athletes[channel] = _Athlete(watch=ResponseWatch(self._band),
+                                               recovered_bpm=self._recovered_bpm.get(channel, RECOVERED_DEFAULT_BPM))
+        return self._athletes[channel]
+
+    def _on_sample(self, runner: ModelRunner, sample: HeartRateSample) -> None:
+        athlete = self._athlete(sample.channel)
+        try:
+            self._update_effort(athlete, sample)
+            athlete.window.add_hr(sample.t_mono_s, float(sample.hr_bpm))
+        except FeatureError as exc:
+            logger.debug("sample of %s not used: %s", sample.channel, exc)
+            return
+        for unusual in athlete.watch.observe(sample.t_mono_s, float(sample.hr_bpm)):
+            self._emit(sample.channel, sample.t_mono_s, "unusual_response", {
+                "horizon_s": unusual.horizon_s, "observed_bpm": unusual.observed_bpm,
+                "forecast_bpm": round(unusual.forecast_bpm, 1)})
+        if sample.t_mono_s - athlete.last_forecast_t_s >= FORECAST_PERIOD_S:
+            self._forecast(runner, sample.channel, athlete)
+
+    def _update_effort(self, athlete: _Athlete, sample: HeartRateSample) -> None:
+        measured = next((v for v in (sample.power_w, sample.speed_mps, sample.cadence_rpm) if v is not None), None)
+        if measured is None:
+            return
+        athlete.effort_values.append(max(0.0, float(measured)))
+        scale = np.percentile(athlete.effort_values, EFFORT_PERCENTILE)
+        effort = float(np.clip(measured / scale, 0.0, 1.0)) if scale > 0 else 0.0
+        athlete.window.set_effort(sample.t_mono_s, effort)
+
+    def _on_marker(self, marker: Marker) -> None:
+        if marker.kind not in ("work", "rest"):
+            return
+        channels = [marker.channel] if marker.channel else list(self._athletes)
+        for channel in channels:
+            self._set_state_effort(self._athlete(channel), marker.t_mono_s, 1.0 if marker.kind == "work" else 0.0)
+
+    def _on_movement(self, event: FeedbackEvent) -> None:
+        effort = 1.0 if event.payload.get("label") in MOVING_LABELS else 0.0
+        for athlete in self._athletes.values():
+            if not athlete.effort_values:  # a measured effort signal wins over the camera
+                self._set_state_effort(athlete, event.t_mono_s, effort)
+
+    @staticmethod
+    def _set_state_effort(athlete: _Athlete, t_s: float, effort: float) -> None:
+        if athlete.effort == effort:
+            return
+        athlete.effort = effort
+        try:
+            athlete.window.set_effort(t_s, effort)
+        except FeatureError:
+            pass  # a mark older than the latest effort change: the newer state stands
+
+    def _forecast(self, runner: ModelRunner, channel: str, athlete: _Athlete) -> None:
+        window = athlete.window.model_input()
+        if window is None:
+            return  # not yet two minutes of heart rate without a hole
+        t_s, hr_now = athlete.window.t_last_s, athlete.window.hr_now_bpm
+        ahead = decode_forecast(runner.run(window), hr_now)
+        forecast = HrForecast(t_s, hr_now, tuple(float(v) for v in ahead))
+        athlete.last_forecast_t_s = t_s
+        athlete.watch.add_forecast(forecast)
+        recovery = time_to_recover(forecast, athlete.recovered_bpm)
+        payload = {f"hr_{h}s_bpm": round(v, 1) for h, v in zip(HORIZONS_S, forecast.hr_ahead_bpm)}
+        payload["rep_peak_bpm"] = round(predicted_rep_peak_bpm(forecast), 1)
+        payload["recover_to_bpm"] = athlete.recovered_bpm
+        payload["recover_in_s"] = recovery.seconds
+        self.forecasts += 1
+        self._emit(channel, t_s, "hr_forecast", payload)
+
+    def _emit(self, channel: str, t_s: float, kind: str, payload: dict) -> None:
+        self._sink(FeedbackEvent(channel, t_s, self._manifest.name, self._manifest.version, kind, payload))
+
+
+def recovered_target_bpm(hr_rest_bpm: float | None, hr_max_bpm: float | None) -> float:
+    """The heart rate at which an athlete counts as recovered for the next rep."""
+    if hr_rest_bpm is None or hr_max_bpm is None:
+        return RECOVERED_DEFAULT_BPM
+    return round(hr_rest_bpm + RECOVERED_RESERVE_FRACTION * (hr_max_bpm - hr_rest_bpm))

@@ -1,0 +1,142 @@
+"""The `trackside` command as a coach or a script uses it: real store, real sources."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from desktop.cli import EXIT_OK, EXIT_UNUSABLE, EXIT_USAGE, main
+from tests.support.assets import real_asset
+
+COMMAND_TIMEOUT_S = 120  # a recording command that has not ended by then has hung
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def record_fast(capsys, data_dir, *extra):
+    """A simulated session that runs as fast as the machine can, so the test needs no waiting."""
+    return run(capsys, "record", "--headless", "--hr", "sim:2?speed=inf", "--duration", "90",
+               "--data-dir", data_dir, "--no-feedback", *extra)
+
+
+def test_athletes_are_added_listed_and_their_consent_recorded(capsys, data_dir):
+    assert run(capsys, "athletes", "add", "Alice", "--hr-max", 195, "--hr-rest", 50, "--data-dir", data_dir)[0] == 0
+    assert run(capsys, "athletes", "add", "Bob", "--hr-max", 188, "--hr-rest", 58, "--no-consent",
+               "--data-dir", data_dir)[0] == 0
+    code, out, _ = run(capsys, "athletes", "list", "--json", "--data-dir", data_dir)
+    listed = {a["name"]: a for a in json.loads(out)}
+    assert code == 0 and listed["Alice"]["consent"] and not listed["Bob"]["consent"]
+    assert listed["Alice"]["hr_max_bpm"] == 195
+
+    assert run(capsys, "athletes", "consent", "Bob", "yes", "--data-dir", data_dir)[0] == 0
+    code, out, _ = run(capsys, "athletes", "list", "--json", "--data-dir", data_dir)
+    assert all(a["consent"] for a in json.loads(out))
+
+
+def test_a_recorded_athlete_can_have_their_heart_rate_erased(capsys, data_dir):
+    run(capsys, "athletes", "add", "Alice", "--hr-max", 195, "--hr-rest", 50, "--data-dir", data_dir)
+    assert record_fast(capsys, data_dir, "--athlete", "sim-1=Alice")[0] == EXIT_OK
+    code, out, _ = run(capsys, "sessions", "list", "--json", "--data-dir", data_dir)
+    samples = {c["display_name"]: c["sample_count"] for c in json.loads(out)[0]["channels"]}
+    assert samples == {"Alice": 91, "Athlete 2": 91}
+
+    code, out, _ = run(capsys, "athletes", "delete-data", "Alice", "--data-dir", data_dir)
+    assert code == 0 and "erased" in out
+    code, out, _ = run(capsys, "sessions", "list", "--json", "--data-dir", data_dir)
+    samples = {c["display_name"]: c["sample_count"] for c in json.loads(out)[0]["channels"]}
+    assert samples == {"Alice": 0, "Athlete 2": 91}
+
+
+def test_sessions_are_shown_and_exported_in_every_format(capsys, data_dir, tmp_path):
+    record_fast(capsys, data_dir)
+    session_id = json.loads(run(capsys, "sessions", "list", "--json", "--data-dir", data_dir)[1])[0]["id"]
+    code, out, _ = run(capsys, "sessions", "show", session_id[:8], "--data-dir", data_dir)
+    assert code == 0 and session_id in out and "sim-1" in out
+
+    out_dir = tmp_path / "export"
+    for fmt in ("csv", "tcx", "fit"):
+        code, out, _ = run(capsys, "sessions", "export", session_id[:8], "--format", fmt, "--out", out_dir,
+                           "--data-dir", data_dir)
+        assert code == 0, fmt
+    with open(next(out_dir.glob("*.csv")), newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 91
+    assert len(list(out_dir.glob("*.tcx"))) == 1 and len(list(out_dir.glob("*.fit"))) == 2
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["record", "--headless", "--hr", "nope:1"], EXIT_USAGE, "accepted"),
+    (["record", "--headless", "--hr", "sim:x"], EXIT_USAGE, "number of athletes"),
+    (["record", "--headless"], EXIT_USAGE, "nothing to record"),
+    (["record", "--headless", "--hr", "replay:/no/such/ride.fit"], EXIT_UNUSABLE, "ride.fit"),
+    (["record", "--headless", "--hr", "sim:1", "--camera", "cv:99"], EXIT_UNUSABLE, "cv:99"),
+    (["record", "--headless", "--hr", "sim:1", "--camera", "webcam"], EXIT_USAGE, "accepted"),
+    (["record", "--headless", "--hr", "sim:1", "--athlete", "Alice"], EXIT_USAGE, "CHANNEL=NAME"),
+    (["record", "--headless", "--hr", "sim:1", "--athlete", "sim-1=Nobody"], EXIT_UNUSABLE, "Nobody"),
+    (["sessions", "show", "abc"], EXIT_UNUSABLE, "no Trackside data"),
+    (["athletes", "add", "Zed", "--hr-max", "120", "--hr-rest", "130"], EXIT_USAGE, "hr-rest"),
+])
+def test_bad_requests_get_a_clear_message_and_a_non_zero_exit(capsys, data_dir, argv, code, message):
+    if argv[0] == "sessions":
+        data_dir = data_dir / "empty"
+    got, out, err = run(capsys, *argv, "--data-dir", data_dir)
+    assert got == code
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_an_unreadable_recording_file_is_refused_before_anything_is_recorded(capsys, data_dir, tmp_path):
+    broken = tmp_path / "broken.fit"
+    broken.write_bytes(b"\x0e\x10garbage that is not a FIT file")
+    code, _, err = run(capsys, "record", "--headless", "--hr", f"replay:{broken}", "--data-dir", data_dir)
+    assert code == EXIT_UNUSABLE and "broken.fit" in err
+    assert not (data_dir / "trackside.sqlite").exists() or "0 " not in err
+
+
+def test_the_headless_recording_of_the_issue_runs_without_tensorflow(data_dir):
+    """`record --headless --hr sim:3 --camera synthetic --duration 10`, with feedback, then list."""
+    script = (
+        "import sys\n"
+        "from desktop.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "assert 'tensorflow' not in sys.modules, 'the laptop must not load TensorFlow'\n"
+        "sys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", script, "record", "--headless", "--hr", "sim:3", "--camera",
+                           "synthetic", "--duration", "10", "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    assert "feedback camera pose" in done.stdout
+
+    listed = subprocess.run([sys.executable, "-m", "desktop.cli", "sessions", "list", "--json", "--data-dir",
+                             str(data_dir)], capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    (session,) = json.loads(listed.stdout)
+    athletes = [c for c in session["channels"] if c["channel"].startswith("sim-")]
+    assert len(athletes) == 3 and all(c["sample_count"] >= 9 for c in athletes)
+    assert session["video_segment_count"] >= 4
+
+
+def test_a_real_ride_and_a_real_clip_are_recorded_with_feedback(capsys, data_dir):
+    ride, clip = real_asset("4078723797.fit"), real_asset("demo.mp4")
+    code, out, err = run(capsys, "record", "--headless", "--hr", f"replay:{ride}?speed=inf", "--camera",
+                         f"file:{clip}", "--duration", "30", "--json", "--data-dir", data_dir)
+    assert code == EXIT_OK, err
+    summary = json.loads(out)
+    (ride_channel,) = summary["channels"]
+    assert ride_channel["samples"] > 8000  # the whole 139-minute ride
+    # the clip has 230 frames; under load the video writer may drop some, and says so
+    assert summary["frames_recorded"] + summary["frames_dropped"] == 230
+    assert summary["frames_recorded"] > 100 and summary["video_segments"] >= 2
+
+    from desktop.store import Store
+
+    with Store.open(data_dir) as store:
+        kinds = {e.kind for e in store.feedback_events(summary["session_id"])}
+    assert {"pose", "hr_forecast"} <= kinds

@@ -1,0 +1,97 @@
+"""A whole recording through the real sources, the real store and real video segments."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from desktop.recorder import AthleteProfile, Recorder
+from desktop.sources.camera import open_camera
+from desktop.sources.heart_rate.simulated import SimulatedHeartRateSource
+from desktop.store import Store
+from desktop.store.video import is_playable
+from tests.support.assets import real_asset
+
+WAIT_LIMIT_S = 60.0  # a recording that has not ended by then has hung
+
+
+def record(data_dir, hr_sources, camera=None, **kw):
+    recorder = Recorder(data_dir, hr_sources, camera, **kw)
+    recorder.start()
+    recorder.wait(WAIT_LIMIT_S)
+    return recorder.stop()
+
+
+def test_three_athletes_and_a_camera_are_stored_whole(data_dir):
+    sim = SimulatedHeartRateSource(3, speed=math.inf, duration_s=64)
+    camera = open_camera("synthetic:320x240@30", realtime=False)
+    recorder = Recorder(data_dir, [sim], camera)
+    recorder.start()
+    recorder.wait(1.0)  # the simulated hour ends at once; let the camera grab for a second
+    summary = recorder.stop()
+
+    assert [c.samples for c in summary.channels] == [65, 65, 65]
+    with Store.open(data_dir) as store:
+        (session,) = store.list_sessions()
+        assert session.status == "completed"
+        assert {c.sample_count for c in session.channels if c.channel.startswith("sim")} == {65}
+        samples = store.hr_samples(session.id, "sim-2")
+        assert sum(len(s.rr_intervals_s) for s in samples) == summary.channels[1].rr_intervals > 40
+        segments = store.video_segments(session.id)
+        assert segments and sum(s.frame_count for s in segments) == summary.frames_recorded
+        assert all(is_playable(store.segment_file(s), s.frame_count) for s in segments)
+        assert [m.kind for m in store.markers(session.id)][:2] == ["work", "rest"]
+
+
+def test_heart_rate_keeps_recording_when_the_camera_is_lost(data_dir, tmp_path):
+    clip = tmp_path / "cut.mp4"
+    original = real_asset("demo.mp4").read_bytes()
+    clip.write_bytes(original[: len(original) // 3])  # the file ends mid-stream, as a pulled cable would
+    camera = open_camera(f"file:{clip}", realtime=False)
+    sim = SimulatedHeartRateSource(2, speed=20.0)
+    recorder = Recorder(data_dir, [sim], camera)
+    recorder.start()
+    recorder.wait(3.0)
+    summary = recorder.stop()
+
+    with Store.open(data_dir) as store:
+        (session,) = store.list_sessions()
+        lost = [p for p in store.problems(session.id) if p.kind == "camera_lost"]
+        assert len(lost) == 1 and lost[0].fatal
+        after = [s for s in store.hr_samples(session.id) if s.t_mono_s > lost[0].t_mono_s]
+        assert len(after) >= 20  # both athletes, seconds of heart rate after the camera went
+    assert summary.channels[0].samples > 0 and summary.frames_recorded > 0
+
+
+def test_no_heart_rate_is_stored_for_an_athlete_without_consent(data_dir):
+    with Store.open(data_dir) as store:
+        alice = store.add_athlete("Alice", 195, 50)
+        bob = store.add_athlete("Bob", 190, 55, consent=False)
+    athletes = {"sim-1": AthleteProfile(alice.id, "Alice", 195, 50, True),
+                "sim-2": AthleteProfile(bob.id, "Bob", 190, 55, False)}
+    summary = record(data_dir, [SimulatedHeartRateSource(2, speed=math.inf, duration_s=29)], athletes=athletes)
+
+    assert [(c.display_name, c.samples) for c in summary.channels] == [("Alice", 30), ("Bob", 30)]
+    with Store.open(data_dir) as store:
+        (session,) = store.list_sessions()
+        assert len(store.hr_samples(session.id, "sim-1")) == 30
+        assert store.hr_samples(session.id, "sim-2") == []
+        names = {c.channel: c.display_name for c in session.channels}
+        assert names == {"sim-1": "Alice", "sim-2": "Bob"}
+
+
+def test_live_analytics_follow_the_session(data_dir):
+    profile = AthleteProfile(None, "Carla", hr_max_bpm=195, hr_rest_bpm=50)
+    recorder = Recorder(data_dir, [SimulatedHeartRateSource(1, speed=math.inf, duration_s=299)],
+                        athletes={"sim-1": profile})
+    recorder.start()
+    recorder.wait(WAIT_LIMIT_S)
+    summary = recorder.stop()
+    live = recorder.live_state("sim-1")
+    assert live.max_hr_bpm == summary.channels[0].max_hr_bpm > 140  # the work intervals show
+    zones_s = live.time_in_zones_s
+    assert zones_s.sum() == pytest.approx(299, abs=2)  # every second lands in one zone (or below)
+    assert zones_s[3:].sum() > 30  # the work intervals reach zone 3 and above
+    assert summary.channels[0].trimp_edwards > 5
