@@ -80,7 +80,7 @@ def movement_lines() -> dict[str, float]:
     sample = np.zeros((1, *manifest.input.shape[1:]), dtype=np.float32)
     int8_ms = litert_ms(folder / "model.tflite", sample)
     return {"edge.movement_int8_ms": int8_ms,
-            "edge.movement_int8_vs_keras": keras_ms(movement_model.build_trainable(), sample) / int8_ms,
+            "edge.movement_int8_vs_keras": keras_ms(movement_model.build_trainable(len(manifest.labels)), sample) / int8_ms,
             "movement.acc_int8": manifest.metrics["int8"]["accuracy"],
             "movement.acc_float": manifest.metrics["float"]["accuracy"]}
 

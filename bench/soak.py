@@ -63,10 +63,10 @@ def _inspect(data_dir: Path, killed_at: float) -> tuple[bool, float]:
     loss_s, corrupt = 0.0, False
     with Store.open(data_dir) as store:
         for summary in store.list_sessions():
-            for segment in store.video_segments(summary.session_id):
-                corrupt |= not is_playable(data_dir / segment.path, segment.frame_count)
+            for segment in store.video_segments(summary.id):
+                corrupt |= not is_playable(store.segment_file(segment), segment.frame_count)
             by_channel: dict[str, list[float]] = {}
-            for sample in store.hr_samples(summary.session_id):
+            for sample in store.hr_samples(summary.id):
                 by_channel.setdefault(sample.channel, []).append(sample.t_mono_s)
             for times in by_channel.values():
                 loss_s = max(loss_s, _hr_loss_s(times, killed_at))

@@ -125,3 +125,53 @@ def time_warp(window: np.ndarray, speed: float) -> np.ndarray:
     high = np.minimum(low + 1, frames - 1)
     weight = (source - low)[:, None, None]
     return (window[low] * (1 - weight) + window[high] * weight).astype(window.dtype)
+
+
+# ---------------------------------------------------------------------------- phase and tracks
+
+# The phase of a movement, as the hips see it: is the body going up, coming down, or neither?
+# A rep of any up-down exercise (a hop, a squat, a lunge) is one "rising" stretch followed by one
+# "falling" stretch, so counting rising -> falling transitions counts reps.
+PHASES = ("still", "rising", "falling")
+PHASE_FRAMES = 4  # the hips' vertical speed is measured over the window's last 4 frames (~0.13 s)
+PHASE_SPEED_TORSO_PER_S = 0.8  # hips moving faster than 0.8 torso lengths a second are rising/falling
+MAX_TRACK_JUMP_TORSO = 1.5  # hips moving 1.5 torso lengths between frames: a different person
+
+
+def hip_vertical_speed(window: np.ndarray) -> float:
+    """Upward speed of the hips at the window's end, in torso lengths a second (up is positive)."""
+    hips_y = (window[:, LEFT_HIP, Y] + window[:, RIGHT_HIP, Y]) / 2
+    present = window[:, LEFT_HIP, VISIBILITY] > 0
+    recent = np.flatnonzero(present)[-PHASE_FRAMES:]
+    if recent.size < 2:
+        return 0.0
+    slope_per_frame = np.polyfit(recent.astype(float), hips_y[recent], 1)[0]
+    return float(-slope_per_frame * FRAME_RATE_HZ)  # image y grows downwards
+
+
+def phase_index(window: np.ndarray) -> int:
+    """Index into PHASES of a normalised (WINDOW_FRAMES, 33, 3) window: the phase label."""
+    speed = hip_vertical_speed(window)
+    if speed > PHASE_SPEED_TORSO_PER_S:
+        return PHASES.index("rising")
+    if speed < -PHASE_SPEED_TORSO_PER_S:
+        return PHASES.index("falling")
+    return PHASES.index("still")
+
+
+def track_starts(landmarks: np.ndarray) -> np.ndarray:
+    """Frame indices where a new track begins: the first pose, and wherever the followed person
+    changes (the hips jump by more than MAX_TRACK_JUMP_TORSO torso lengths in one frame).
+
+    `landmarks` is (frames, 33, >=2) in pixels, NaN where no pose; a window must not mix tracks.
+    """
+    hips = (landmarks[:, LEFT_HIP, :2] + landmarks[:, RIGHT_HIP, :2]) / 2
+    shoulders = (landmarks[:, LEFT_SHOULDER, :2] + landmarks[:, RIGHT_SHOULDER, :2]) / 2
+    torso = np.linalg.norm(shoulders - hips, axis=1)
+    present = np.flatnonzero(np.all(np.isfinite(hips), axis=1) & (torso > MIN_TORSO_PX))
+    if present.size == 0:
+        return present
+    step = np.linalg.norm(np.diff(hips[present], axis=0), axis=1)
+    jumped = step > MAX_TRACK_JUMP_TORSO * torso[present[1:]]
+    return np.concatenate([present[:1], present[1:][jumped]])
+

@@ -17,7 +17,7 @@ from edge_models.runtime import ModelRunner, RunnerOptions
 from tests.support.assets import real_asset
 
 BUNDLED = Path(__file__).resolve().parents[2] / "edge_models" / "bundled"
-SHIPPED = ["heart_rate"]
+SHIPPED = ["heart_rate", "movement"]
 HR_HELD_OUT = "4801048867.fit"  # the recording the shipped heart-rate model never saw
 MAE_REPRODUCE_RTOL = 1e-3  # the same windows on the same file: the same error, to rounding
 
@@ -70,6 +70,23 @@ def _held_out_mae30_bpm(folder: Path, recording_path: Path) -> float:
     with ModelRunner.create_from_options(RunnerOptions(folder / "model.tflite", num_threads=1)) as runner:
         predicted = np.stack([runner.run(x[None, ...])[0] for x in windows.inputs])
     return float(np.abs(predicted - windows.targets)[:, HORIZONS_S.index(30)].mean() * HR_SCALE_BPM)
+
+
+def test_movement_model_scores_on_its_held_out_clips_what_its_manifest_claims():
+    real_asset("demo.mp4")
+    from training.movement.dataset import label_set, labelled_windows, read_labels  # no TensorFlow
+    from training.movement.pipeline import DEFAULT_TEST_SOURCES
+
+    folder, manifest = _bundle("movement")
+    ranges = read_labels()
+    assert manifest.labels == label_set(ranges)  # the classes come from the label file
+    held_out = [r for r in ranges if r.source in DEFAULT_TEST_SOURCES]
+    windows = labelled_windows(held_out, manifest.labels)
+    with ModelRunner.create_from_options(RunnerOptions(folder / "model.tflite", num_threads=1)) as runner:
+        classes = np.stack([runner.run(x[None, ...])[0] for x in windows.inputs])[:, :len(manifest.labels)]
+    accuracy = float(np.mean(classes.argmax(axis=1) == windows.classes))
+    assert accuracy == pytest.approx(manifest.metrics["int8"]["accuracy"], abs=1e-9)
+    assert accuracy > 1 / len(manifest.labels)  # better than guessing
 
 
 def test_running_shipped_models_needs_no_tensorflow():

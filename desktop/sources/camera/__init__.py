@@ -11,7 +11,7 @@ from desktop.sources.camera.base import CAMERA_CHANNEL, CameraSource, Frame
 from desktop.sources.camera.grab import CameraLost, CameraUnavailable
 from desktop.sources.spec import SpecError, parse_spec
 
-ACCEPTED = "cv:INDEX (a camera, e.g. cv:0), file:PATH (a video file), synthetic, synthetic:WxH@FPS (e.g. 640x480@30)"
+ACCEPTED = "cv:INDEX (a camera, e.g. cv:0), file:PATH[?loop=1] (a video file), synthetic, synthetic:WxH@FPS (e.g. 640x480@30)"
 SYNTHETIC_DEFAULT = (640, 480, 30.0)  # width px, height px, fps of a plain `synthetic`
 _SYNTHETIC = re.compile(r"(\d+)x(\d+)@(\d+(?:\.\d+)?)")
 
@@ -35,7 +35,8 @@ def open_camera(spec: str, *, clock: Callable[[], float] = time.monotonic, realt
 
         if not parsed.target:
             raise SpecError(f"{spec!r} names no file; accepted: {ACCEPTED}")
-        return VideoFileCamera.open(spec, Path(parsed.target).expanduser(), clock=clock, realtime=realtime)
+        return VideoFileCamera.open(spec, Path(parsed.target).expanduser(), clock=clock, realtime=realtime,
+                                    loop=parsed.options.get("loop") in ("1", "yes", "true"))
     if parsed.scheme == "synthetic":
         from desktop.sources.camera.synthetic import SyntheticCamera
 

@@ -76,15 +76,21 @@ class DeviceCamera(_CaptureCamera):
 class VideoFileCamera(_CaptureCamera):
     """A recorded video played as a camera (`file:clip.mp4`), at its own frame rate or flat out."""
 
+    loop = False  # start again from the first frame at the end (a demo that keeps going)
+    _pass_start = 0  # frames grabbed before the current pass through the file
+
     @classmethod
-    def open(cls, spec: str, path: Path, *, clock: Callable[[], float], realtime: bool) -> "VideoFileCamera":
+    def open(cls, spec: str, path: Path, *, clock: Callable[[], float], realtime: bool,
+             loop: bool = False) -> "VideoFileCamera":
         if not path.is_file():
             raise CameraUnavailable(f"no video file at {path} ({spec})")
         capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()
             raise CameraUnavailable(f"{path} ({spec}) is not a video file OpenCV can read (corrupt or unknown)")
-        return cls(spec, capture, _first_frame(capture, f"video file {path}"), clock=clock, paced=realtime)
+        camera = cls(spec, capture, _first_frame(capture, f"video file {path}"), clock=clock, paced=realtime)
+        camera.loop = loop
+        return camera
 
     @property
     def frames_in_file(self) -> int:
@@ -97,7 +103,11 @@ class VideoFileCamera(_CaptureCamera):
         ok, image = self._capture.read()
         if ok and image is not None:
             return image
-        if self.frames_grabbed + FRAME_COUNT_SLACK < self.frames_in_file:
-            raise CameraLost(f"{self.spec} stopped decoding at frame {self.frames_grabbed} of "
+        in_this_pass = self.frames_grabbed - self._pass_start
+        if in_this_pass + FRAME_COUNT_SLACK < self.frames_in_file:
+            raise CameraLost(f"{self.spec} stopped decoding at frame {in_this_pass} of "
                              f"{self.frames_in_file}: the file is damaged or cut short")
+        if self.loop and in_this_pass > 0 and self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0):
+            self._pass_start = self.frames_grabbed
+            return self._grab()
         return None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import queue
 import shutil
 import time
 
+import numpy as np
 import pytest
 
 from desktop.sources.camera import CAMERA_CHANNEL, CameraUnavailable, Frame, open_camera
@@ -126,3 +128,23 @@ def test_a_failing_sink_does_not_stop_the_camera():
         assert delivered.get(timeout=EVENT_WAIT_S).index == 1
     finally:
         camera.stop()
+
+
+def test_a_looped_clip_plays_again_from_the_start():
+    from desktop.sources.camera import open_camera
+
+    clip = real_asset("demo.mp4")
+    frames = []
+    enough = threading.Event()
+
+    def sink(event):
+        if isinstance(event, Frame):
+            frames.append(event)
+            if len(frames) >= 300:
+                enough.set()
+
+    camera = open_camera(f"file:{clip}?loop=1", realtime=False)
+    camera.start(sink)
+    assert enough.wait(timeout=60), "a looped 230-frame clip should keep giving frames"
+    camera.stop()
+    assert np.array_equal(frames[0].image, frames[230].image)  # the second pass starts where the first did

@@ -1,0 +1,1 @@
+"""The movement model: hand-labelled real clips -> pose landmarks -> temporal CNN -> int8 LiteRT."""
