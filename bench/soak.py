@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures.update(run_ble_soak(drops=args.ble_drops))
     for name, value in figures.items():
-        print(f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}", flush=True)
+        print(f"{name}={int(value)}" if float(value).is_integer() else f"{name}={value:.3f}", flush=True)
     return 0 if figures["soak.crash_corrupt"] == 0 else 1
 
 
