@@ -4,12 +4,15 @@ One code path builds the windows the model is trained on (from whole recordings)
 the laptop feeds the model live (`LiveHrWindow`), so the two cannot drift apart.
 
 A window is 120 points at 1 Hz, each point two channels:
-- heart rate, normalised as (hr_bpm - 60) / 100. A fixed scale, not the athlete's HRrest/HRmax:
-  the public recordings do not say who the athlete is, and a fixed scale keeps live input the
-  same whether or not the coach entered those values.
-- effort in [0, 1]: from a recording, power (else speed, else cadence) divided by a robust
-  per-recording scale; at the trackside, the work/rest state (work = 1, rest = 0) from the coach's
-  interval marks or the movement model's class.
+- heart rate relative to the window's last point, (hr_bpm - hr_now_bpm) / 100: the shape of the
+  last two minutes, not the athlete's level. Absolute heart rate says more about who the athlete
+  is than about what comes next: a model fed it learned "165 bpm comes down" from athletes who
+  live at 130 and, left out on the rider who holds 165, did 2.5 times worse than persistence.
+- the work/rest state (work = 1, rest = 0), from effort in [0, 1] smoothed with hysteresis
+  (`work_rest_state`). Effort comes from a recording's power (else speed, else cadence) divided
+  by a robust per-recording scale, and at the trackside from the coach's interval marks or the
+  movement model's class (already 0 or 1). Both pass through the same state function, so a live
+  window is in the distribution the model was trained on.
 
 Resampling holds the last sample for at most `MAX_HOLD_S`; a longer gap leaves a hole and a window
 with a hole in its heart rate is invalid (never filled with a guess).
@@ -25,16 +28,16 @@ WINDOW_S = 120  # seconds of history the model sees
 STEP_S = 1.0  # one point a second (straps notify about once a second)
 MAX_HOLD_S = 3.0  # a sample stands for the next 3 s at most; a longer gap is a hole
 HORIZONS_S = (10, 30, 60)  # forecast horizons, seconds ahead
-HR_OFFSET_BPM = 60.0  # subtracted before scaling: a typical resting heart rate
 HR_SCALE_BPM = 100.0  # divides heart rate and its changes: the span rest to max is ~100 bpm
 EFFORT_SCALE_PERCENTILE = 95.0  # effort 1.0 = this percentile of the recording's positive values
-N_CHANNELS = 2  # normalised heart rate, effort
+N_CHANNELS = 2  # heart rate relative to now, work/rest state
 HR_CHANNEL = 0
-EFFORT_CHANNEL = 1
+STATE_CHANNEL = 1
 EFFORT_SMOOTH_S = 10  # effort averaged over 10 s before deciding work or rest
 WORK_ENTER = 0.5  # smoothed effort at or above this starts a work bout
 REST_ENTER = 0.25  # smoothed effort at or below this starts a rest
 RECOVERY_S = 60  # a recovery window ends within 60 s after a work-to-rest drop
+STATE_WARMUP_S = 60  # effort history before a live window, so its first states match training
 TIME_EPS_S = 1e-6  # a sample this close after a grid time counts as at it (float rounding)
 
 
@@ -65,10 +68,6 @@ def sample_and_hold(time_s: np.ndarray, values: np.ndarray, grid_s: np.ndarray,
     return out
 
 
-def normalise_hr(hr_bpm: np.ndarray) -> np.ndarray:
-    return (np.asarray(hr_bpm, dtype=np.float64) - HR_OFFSET_BPM) / HR_SCALE_BPM
-
-
 def robust_effort(values: np.ndarray) -> np.ndarray:
     """Power, speed or cadence mapped to [0, 1] by the recording's own high percentile."""
     values = np.asarray(values, dtype=np.float64)
@@ -79,14 +78,22 @@ def robust_effort(values: np.ndarray) -> np.ndarray:
     return np.clip(values / scale, 0.0, 1.0)  # NaN (no sample) stays NaN
 
 
-def stack_window(hr_1hz_bpm: np.ndarray, effort_1hz: np.ndarray) -> np.ndarray | None:
-    """The model input (WINDOW_S, N_CHANNELS) float32 from 1 Hz series, or None with a hole."""
-    if hr_1hz_bpm.shape != (WINDOW_S,) or effort_1hz.shape != (WINDOW_S,):
+def relative_hr(hr_bpm: np.ndarray) -> np.ndarray:
+    """Heart rate of each row relative to the row's last point, scaled like the forecast."""
+    hr_bpm = np.asarray(hr_bpm, dtype=np.float64)
+    return (hr_bpm - hr_bpm[..., -1:]) / HR_SCALE_BPM
+
+
+def stack_window(hr_1hz_bpm: np.ndarray, state_1hz: np.ndarray) -> np.ndarray | None:
+    """The model input (WINDOW_S, N_CHANNELS) float32 from 1 Hz series, or None with a hole.
+
+    `state_1hz` is the work/rest state (`work_rest_state`) at the same seconds.
+    """
+    if hr_1hz_bpm.shape != (WINDOW_S,) or state_1hz.shape != (WINDOW_S,):
         raise FeatureError(f"a window needs {WINDOW_S} points a channel")
     if not np.all(np.isfinite(hr_1hz_bpm)):
         return None
-    effort = np.clip(np.nan_to_num(effort_1hz, nan=0.0), 0.0, 1.0)
-    return np.stack([normalise_hr(hr_1hz_bpm), effort], axis=-1).astype(np.float32)
+    return np.stack([relative_hr(hr_1hz_bpm), state_1hz], axis=-1).astype(np.float32)
 
 
 def decode_forecast(model_output: np.ndarray, hr_now_bpm: float) -> np.ndarray:
@@ -175,7 +182,8 @@ def _valid_ends(hr_1hz: np.ndarray, stride_s: int) -> np.ndarray:
 def _gather(grid: np.ndarray, hr: np.ndarray, eff: np.ndarray, ends: np.ndarray) -> HrWindows:
     offsets = np.arange(-WINDOW_S + 1, 1)
     idx = ends[:, None] + offsets[None, :]
-    inputs = np.stack([normalise_hr(hr[idx]), eff[idx]], axis=-1).astype(np.float32)
+    state = work_rest_state(eff)
+    inputs = np.stack([relative_hr(hr[idx]), state[idx]], axis=-1).astype(np.float32)
     changes = np.stack([hr[ends + h] - hr[ends] for h in HORIZONS_S], axis=-1)
     inputs = inputs.reshape(len(ends), WINDOW_S, N_CHANNELS)
     targets = (changes / HR_SCALE_BPM).reshape(len(ends), len(HORIZONS_S))

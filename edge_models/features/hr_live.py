@@ -1,7 +1,7 @@
 """The heart-rate window the laptop builds live, one strap notification at a time.
 
 It keeps only the last few minutes of samples and builds the model input with the very same
-functions that built the training windows (`sample_and_hold`, `stack_window`).
+functions that built the training windows (`sample_and_hold`, `work_rest_state`, `stack_window`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections import deque
 
 import numpy as np
 
-from edge_models.features.hr import (MAX_HOLD_S, STEP_S, WINDOW_S, FeatureError,
-                                     sample_and_hold, stack_window)
+from edge_models.features.hr import (MAX_HOLD_S, STATE_WARMUP_S, STEP_S, WINDOW_S,
+                                     FeatureError, sample_and_hold, stack_window,
+                                     work_rest_state)
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +69,20 @@ class LiveHrWindow:
         grid = self._hr[-1][0] - STEP_S * np.arange(WINDOW_S - 1, -1, -1)
         t, hr = np.array(self._hr).T
         hr_1hz = sample_and_hold(t, hr, grid, self._max_hold_s)
-        window = stack_window(hr_1hz, self._effort_on(grid))
+        window = stack_window(hr_1hz, self._state_on(grid))
         return None if window is None else window[None, ...]
 
-    def _effort_on(self, grid: np.ndarray) -> np.ndarray:
+    def _state_on(self, grid: np.ndarray) -> np.ndarray:
+        """Work/rest state at each grid second, settled over STATE_WARMUP_S of effort before it."""
         if not self._effort:
             return np.zeros(grid.size)
+        warmup = grid[0] - STEP_S * np.arange(STATE_WARMUP_S, 0, -1)
         t, effort = np.array(self._effort).T
-        return sample_and_hold(t, effort, grid, max_hold_s=np.inf)
+        held = sample_and_hold(t, effort, np.concatenate([warmup, grid]), max_hold_s=np.inf)
+        return work_rest_state(held)[warmup.size:].astype(np.float64)
 
     def _forget_before(self, t_s: float) -> None:
         while self._hr and self._hr[0][0] < t_s:
             self._hr.popleft()
-        while len(self._effort) > 1 and self._effort[1][0] <= t_s:
+        while len(self._effort) > 1 and self._effort[1][0] <= t_s - STATE_WARMUP_S:
             self._effort.popleft()  # the latest change before t_s still sets the state

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_models.features.hr import (HORIZONS_S, HR_SCALE_BPM, MAX_HOLD_S, RECOVERY_S, WINDOW_S,
-                                     FeatureError, decode_forecast, effort_from_channels,
+from edge_models.features.hr import (HORIZONS_S, HR_CHANNEL, HR_SCALE_BPM, MAX_HOLD_S,
+                                     RECOVERY_S, STATE_CHANNEL, WINDOW_S, FeatureError, decode_forecast, effort_from_channels,
                                      recording_windows, recovery_mask, sample_and_hold)
 from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch,
                                               predicted_rep_peak_bpm, time_to_recover)
@@ -84,6 +84,30 @@ def test_live_window_matches_the_training_window_for_the_same_samples():
     for t, hr in zip(time_s[:WINDOW_S], hr_bpm[:WINDOW_S]):
         live.add_hr(t, hr)
     np.testing.assert_array_equal(live.model_input()[0], training.inputs[0])
+
+
+def test_live_window_matches_training_when_the_coach_marks_intervals_before_and_inside_it():
+    time_s, hr_bpm = _ramp_recording(500)
+    work = ((time_s >= 100) & (time_s < 200)) | ((time_s >= 280) & (time_s < 340))
+    training = recording_windows(time_s, hr_bpm, work.astype(float))
+    live = LiveHrWindow()
+    for t, hr in zip(time_s[:301], hr_bpm[:301]):
+        if t in (0, 100, 200, 280, 340):
+            live.set_effort(t, float(work[int(t)]))  # the coach's marks: work 1, rest 0
+        live.add_hr(t, hr)
+    at_300 = int(np.flatnonzero(training.end_s == 300)[0])
+    np.testing.assert_array_equal(live.model_input()[0], training.inputs[at_300])
+    state = training.inputs[at_300][:, STATE_CHANNEL]
+    assert state[0] == 1.0 and state.min() == 0.0  # opens in a bout begun before it, then rest
+
+
+def test_the_window_shows_heart_rate_relative_to_now_not_the_athletes_level():
+    time_s, hr_bpm = _ramp_recording()
+    effort = (time_s % 100 < 50).astype(float)
+    low = recording_windows(time_s, hr_bpm, effort)
+    high = recording_windows(time_s, hr_bpm + 30.0, effort)  # the same response 30 bpm higher
+    np.testing.assert_allclose(low.inputs, high.inputs, atol=1e-6)
+    assert np.all(low.inputs[:, -1, HR_CHANNEL] == 0.0)
 
 
 def test_live_window_is_not_ready_until_two_minutes_are_in():

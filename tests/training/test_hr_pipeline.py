@@ -7,14 +7,16 @@ import json
 import numpy as np
 import pytest
 
+from edge_models.features.hr import HORIZONS_S, WINDOW_S
 from edge_models.manifest import GoldenSet, load_manifest, verify_model_file
 from training.gate import gate_accuracy, gate_mae
-from training.hr.dataset import distinct_recordings, leave_out
+from training.hr.dataset import (concat, distinct_recordings, leave_out, recording_labels,
+                                 time_block_split, windows_of)
 from tests.support.assets import real_asset
 
 pytestmark = pytest.mark.slow  # imports TensorFlow and trains (a few seconds of it)
 
-TINY_WINDOWS = 160  # windows kept for training and for testing in a tiny run
+TINY_WINDOWS = 120  # windows kept for training and for testing in a tiny run
 
 
 def _recordings():
@@ -30,21 +32,61 @@ def test_split_is_by_recording_and_a_repeated_export_counts_once():
         leave_out(recordings, "nonexistent")
 
 
-def test_tiny_run_writes_a_consistent_bundle_and_repeats_exactly(tmp_path):
+def test_validation_block_is_the_end_of_each_recording_and_never_overlaps_fitting():
+    parts = [windows_of(r, 2).windows for r in distinct_recordings(_recordings())]
+    train = concat(parts)
+    labels = recording_labels(train)
+    assert [int((labels == i).sum()) for i in range(2)] == [len(p) for p in parts]
+    fit, validation = time_block_split(train, labels)
+    for label in range(2):
+        fit_end = train.end_s[fit][labels[fit] == label]
+        val_end = train.end_s[validation][labels[validation] == label]
+        assert len(fit_end) and len(val_end)
+        # the first validation window's history starts after the last fitting window's future
+        assert val_end.min() - WINDOW_S >= fit_end.max() + max(HORIZONS_S)
+
+
+def test_the_network_starts_as_ridge_on_the_last_seconds():
+    from training.hr import model as hr_model
+    from training.hr.baselines import Ridge
+
+    windows = windows_of(distinct_recordings(_recordings())[0], 30).windows
+    ridge = Ridge.fit(windows, last_s=hr_model.SKIP_S)
+    network = hr_model.build_trainable(*ridge.as_dense())
+    np.testing.assert_allclose(network.predict(windows.inputs, verbose=0), ridge.predict(windows),
+                               atol=1e-4)
+
+
+def test_fitting_twice_with_one_seed_gives_the_same_model():
+    from training.hr.fit import fit_forecaster
+    from training.tf_setup import seed_everything
+
+    train = windows_of(distinct_recordings(_recordings())[1], 6).windows
+    weights = []
+    for _ in range(2):
+        seed_everything(5)
+        model, log = fit_forecaster(train, max_epochs=2)
+        weights.append(model.get_weights())
+        assert log.validation_mae30[log.best_epoch] == min(log.validation_mae30)  # the best is kept
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_tiny_run_holds_out_each_recording_and_writes_a_consistent_bundle(tmp_path):
     from training.hr.pipeline import run_hr
 
-    runs = [run_hr(tmp_path / f"run{i}", epochs=1, seed=3, holdout="4801048867",
-                   recordings=_recordings(), max_windows=TINY_WINDOWS) for i in range(2)]
-    assert runs[0].scores == runs[1].scores  # same seed, same data: same model, same metrics
-    out = runs[0].out
-    manifest = load_manifest(out / "manifest.json")
-    verify_model_file(manifest, out / "model.tflite")
-    assert manifest.metrics["int8"]["mae30_bpm"] == pytest.approx(runs[0].scores["int8"]["mae30_bpm"])
-    assert len(GoldenSet.load(out / "golden.npz").inputs) > 0
-    report = (out / "report.md").read_text()
-    assert "persistence" in report and "Gate:" in report
-    assert json.loads((out / "manifest.json").read_text())["input"]["dtype"] == "int8"
-    assert (out / "model_float.tflite").stat().st_size > (out / "model.tflite").stat().st_size
+    run = run_hr(tmp_path / "run", epochs=1, seed=3, recordings=_recordings(),
+                 max_windows=TINY_WINDOWS)
+    assert [(f.holdout, f.train_names) for f in run.folds] == [
+        ("4801048867", ("3173437224",)), ("3173437224", ("4801048867",))]
+    manifest = load_manifest(run.out / "manifest.json")
+    verify_model_file(manifest, run.out / "model.tflite")
+    assert manifest.metrics["int8"]["mae30_bpm"] == pytest.approx(run.scores["int8"]["mae30_bpm"])
+    assert len(GoldenSet.load(run.out / "golden.npz").inputs) > 0
+    report = (run.out / "report.md").read_text()
+    assert "Leave one recording out" in report and "Gate:" in report
+    assert all(f"| {f.holdout} |" in report for f in run.folds)
+    assert json.loads((run.out / "manifest.json").read_text())["input"]["dtype"] == "int8"
 
 
 def test_gate_lets_a_faithful_int8_model_through_and_stops_a_degraded_one():

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 TRAIN_STRIDE_S = 2  # one training window every 2 s: neighbours at 1 s are near copies
 EVAL_STRIDE_S = 1  # every second of a held-out recording is scored
+VALIDATION_FRACTION = 0.2  # the last fifth of each training recording picks the epoch to keep
+VALIDATION_GAP_S = 180  # window plus horizon: no fitting window overlaps a validation one
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,53 @@ def leave_out(recordings: list[Recording], holdout: str) -> HrSplit:
     train = [t for t in train if len(t.windows)]
     return HrSplit(concat([t.windows for t in train]), concat([t.windows for t in test]),
                    tuple(t.name for t in train), (holdout,))
+
+
+def recording_folds(recordings: list[Recording]) -> list[str]:
+    """Names of the recordings that give any window: each is held out once."""
+    return [r.name for r in recordings if len(windows_of(r, TRAIN_STRIDE_S).windows)]
+
+
+def all_recordings(recordings: list[Recording]) -> HrSplit:
+    """Train on every recording; the "test" side is every recording again, at EVAL_STRIDE_S.
+
+    For the shipped model only: its held-out figures come from the leave-one-out folds.
+    """
+    train = [windows_of(r, TRAIN_STRIDE_S) for r in recordings]
+    seen = [windows_of(r, EVAL_STRIDE_S) for r in recordings]
+    names = tuple(t.name for t in train if len(t.windows))
+    return HrSplit(concat([t.windows for t in train if len(t.windows)]),
+                   concat([t.windows for t in seen if len(t.windows)]), names, names)
+
+
+def time_block_split(windows: HrWindows, ends_by_recording: np.ndarray,
+                     fraction: float = VALIDATION_FRACTION) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, validation) indices: the last `fraction` of each recording's time validates.
+
+    Windows whose history or future reaches into the validation block are dropped from both:
+    neighbouring windows overlap, and a shuffled split would score the model on near copies.
+    `ends_by_recording` numbers each window's recording (0, 1, ...).
+    """
+    fit, validation = [], []
+    for label in np.unique(ends_by_recording):
+        idx = np.flatnonzero(ends_by_recording == label)
+        end_s = windows.end_s[idx]
+        cut_s = end_s.min() + (1.0 - fraction) * (end_s.max() - end_s.min())
+        fit.append(idx[end_s < cut_s - VALIDATION_GAP_S])
+        validation.append(idx[end_s >= cut_s])
+    return np.concatenate(fit), np.concatenate(validation)
+
+
+def recording_labels(windows: HrWindows) -> np.ndarray:
+    """Which recording each window of a `concat` came from: end_s restarts at each one."""
+    return np.concatenate([[0], np.cumsum(np.diff(windows.end_s) < 0)]) if len(windows) else \
+        np.zeros(0, dtype=np.int64)
+
+
+def subset(windows: HrWindows, idx: np.ndarray) -> HrWindows:
+    """The windows at `idx`."""
+    return HrWindows(windows.inputs[idx], windows.targets[idx], windows.hr_now_bpm[idx],
+                     windows.end_s[idx], windows.in_recovery[idx])
 
 
 def digest(windows: HrWindows) -> str:

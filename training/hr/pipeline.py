@@ -1,4 +1,11 @@
-"""`trackside-train hr`: real recordings -> LSTM -> float and int8 .tflite -> gate -> bundle."""
+"""`trackside-train hr`: real recordings -> leave-one-out figures -> shipped model -> gate -> bundle.
+
+1. Leave one recording out: each recording with windows is held out once (`training.hr.loo`).
+   The pooled held-out figures are the model's figures: manifest metrics, report, forecast band.
+2. The shipped model trains the same way on every recording (more athletes beat a held-out
+   score nobody can check), is converted, and checked against its float twin on all windows.
+3. The gate: int8 within 5 % of float, on the pooled held-out windows and on the shipped pair.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +16,35 @@ from pathlib import Path
 import numpy as np
 
 from edge_models.features.hr import HORIZONS_S, HR_SCALE_BPM, HrWindows
-from edge_models.recordings import real_recordings
+from edge_models.recordings import Recording, distinct_real_recordings
 from training import bundle
 from training.convert import mirror_weights, representative, to_float_tflite, to_int8_tflite
 from training.gate import GateResult, gate_mae
 from training.hr import model as hr_model
-from training.hr.baselines import Ridge, headline, persistence
-from training.hr.dataset import HrSplit, digest, distinct_recordings, leave_out
+from training.hr.baselines import headline
+from training.hr.dataset import (EVAL_STRIDE_S, HrSplit, all_recordings, digest,
+                                 distinct_recordings, leave_out, recording_folds, windows_of)
+from training.hr.fit import fit_forecaster
+from training.hr.loo import FoldResult, pooled, pooled_scores, run_fold
+from training.hr.report import hr_report
 from training.litert_eval import predict_tflite
 from training.tf_setup import seed_everything, training_device
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_HOLDOUT = "4801048867"  # the 86-min ride (speed as effort): neither the longest nor the run
-DEFAULT_EPOCHS = 12  # ~3 s an epoch on 2 CPU cores for the full training set
+DEFAULT_EPOCHS = 12  # at most; early stopping on the time-block validation usually ends sooner
 BAND_QUANTILES = (0.05, 0.95)  # the forecast band: 90 % of held-out residuals fall inside
-MODEL_VERSION = "1.0.0"
+CHECK_RECORDING = "4801048867"  # re-scored by the bundled-model test: a real ride, in training
+MODEL_VERSION = "2.0.0"  # 2: heart rate relative to now and the work/rest state as inputs
 
 
 @dataclass(frozen=True)
 class HrRun:
     """What one heart-rate training run measured, and whether the gate let it through."""
 
-    scores: dict[str, dict[str, float]]  # "int8", "float", "persistence", "ridge" -> headline
+    scores: dict[str, dict[str, float]]  # pooled held-out: "int8", "float", "persistence", "ridge"
+    folds: list[FoldResult]
+    seen_scores: dict[str, dict[str, float]]  # the shipped pair on every window: "int8", "float"
     gate: GateResult
     out: Path
 
@@ -47,53 +60,66 @@ def residual_band(predicted: np.ndarray, windows: HrWindows) -> dict[str, float]
     return band
 
 
-def train_keras(split: HrSplit, epochs: int, seed: int):
-    model = hr_model.build_trainable()
-    model.fit(split.train.inputs, split.train.targets, epochs=epochs,
-              batch_size=hr_model.BATCH_SIZE, shuffle=True, verbose=0)
-    logger.info("trained on %d windows for %d epochs (seed %d)", len(split.train), epochs, seed)
-    return model
-
-
-def convert(model, split: HrSplit, out: Path, seed: int) -> tuple[Path, Path]:
+def convert(model, train: HrWindows, out: Path, seed: int) -> tuple[Path, Path]:
     legacy = mirror_weights(model, hr_model.build_legacy_batch1)
-    int8 = to_int8_tflite(legacy, representative(split.train.inputs, seed))
+    int8 = to_int8_tflite(legacy, representative(train.inputs, seed))
     return bundle.write_models(out, to_float_tflite(legacy), int8)
 
 
-def score_all(split: HrSplit, float_path: Path, int8_path: Path) -> tuple[dict, np.ndarray]:
-    test = split.test
-    int8_pred = predict_tflite(int8_path, test.inputs)
-    scores = {
-        "int8": headline(int8_pred, test),
-        "float": headline(predict_tflite(float_path, test.inputs), test),
-        "persistence": headline(persistence(test), test),
-        "ridge": headline(Ridge.fit(split.train).predict(test), test),
-    }
-    return scores, int8_pred
-
-
 def run_hr(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0,
-           holdout: str = DEFAULT_HOLDOUT, recordings: list[Path] | None = None,
-           max_windows: int | None = None) -> HrRun:
-    """Train, convert, evaluate, gate and write the bundle to `out`."""
+           recordings: list[Path] | None = None, max_windows: int | None = None) -> HrRun:
+    """Leave-one-out figures, then train, convert, gate and write the shipped bundle to `out`."""
     seed_everything(seed)
     device = training_device()
-    split = _split(recordings, holdout, max_windows)
-    model = train_keras(split, epochs, seed)
-    float_path, int8_path = convert(model, split, out, seed)
-    scores, int8_pred = score_all(split, float_path, int8_path)
-    gate = gate_mae(scores["float"]["mae30_bpm"], scores["int8"]["mae30_bpm"])
-    metrics = {"float": scores["float"], "int8": {**scores["int8"], **residual_band(int8_pred, split.test)}}
-    bundle.write_golden(out, split.test.inputs)
+    recs = distinct_recordings(recordings or distinct_real_recordings())
+    folds = [run_fold(_trim(leave_out(recs, name), max_windows), epochs, seed,
+                      lambda m, train, folder: convert(m, train, folder, seed))
+             for name in recording_folds(recs)]
+    shipped = _trim(all_recordings(recs), max_windows)
+    seed_everything(seed)
+    model, log = fit_forecaster(shipped.train, epochs)
+    float_path, int8_path = convert(model, shipped.train, out, seed)
+    seen = {"int8": headline(predict_tflite(int8_path, shipped.test.inputs), shipped.test),
+            "float": headline(predict_tflite(float_path, shipped.test.inputs), shipped.test)}
+    scores = pooled_scores(folds)
+    gate = _gate(scores, seen)
+    seen["int8"].update(_check_recording(recs, int8_path))
+    _write_bundle(out, shipped, folds, scores, seen)
+    bundle.write_report(out, hr_report(shipped, folds, scores, seen, log,
+                                       device, epochs, seed, out), gate)
+    return HrRun(scores, folds, seen, gate, out)
+
+
+def _gate(scores: dict, seen: dict) -> GateResult:
+    """Both held-out (pooled folds) and shipped (every window) int8 within the limit of float."""
+    held_out = gate_mae(scores["float"]["mae30_bpm"], scores["int8"]["mae30_bpm"])
+    shipped = gate_mae(seen["float"]["mae30_bpm"], seen["int8"]["mae30_bpm"])
+    return GateResult(held_out.passed and shipped.passed,
+                      f"held out (leave one recording out, pooled): {held_out.reason}; "
+                      f"shipped model on every window: {shipped.reason}")
+
+
+def _check_recording(recs: list[Recording], int8_path: Path) -> dict[str, float]:
+    """The shipped int8 model's MAE at +30 s on CHECK_RECORDING, for a test to reproduce."""
+    found = [r for r in recs if r.name == CHECK_RECORDING]
+    if not found:
+        return {}
+    windows = windows_of(found[0], EVAL_STRIDE_S).windows
+    return {"check_mae30_bpm": headline(predict_tflite(int8_path, windows.inputs), windows)["mae30_bpm"]}
+
+
+def _write_bundle(out: Path, shipped: HrSplit, folds: list[FoldResult], scores: dict,
+                  seen: dict) -> None:
+    test, predicted = pooled(folds)
+    int8 = {**scores["int8"], **residual_band(predicted["int8"], test),
+            **{f"seen_{k}": v for k, v in seen["int8"].items()}}
+    bundle.write_golden(out, shipped.test.inputs)
     card = bundle.ModelCard(name="heart_rate", kind="heart_rate", version=MODEL_VERSION)
-    bundle.write_manifest(out, card, metrics, digest(split.train))
-    bundle.write_report(out, _report(split, scores, device, epochs, seed), gate)
-    return HrRun(scores, gate, out)
+    bundle.write_manifest(out, card, {"float": scores["float"], "int8": int8}, digest(shipped.train))
 
 
-def _split(recordings: list[Path] | None, holdout: str, max_windows: int | None) -> HrSplit:
-    split = leave_out(distinct_recordings(recordings or real_recordings()), holdout)
+def _trim(split: HrSplit, max_windows: int | None) -> HrSplit:
+    """For a quick run: at most `max_windows` evenly spaced windows on each side."""
     if max_windows is None:
         return split
     return HrSplit(_first(split.train, max_windows), _first(split.test, max_windows),
@@ -101,26 +127,6 @@ def _split(recordings: list[Path] | None, holdout: str, max_windows: int | None)
 
 
 def _first(windows: HrWindows, count: int) -> HrWindows:
-    """Evenly spaced windows, for a quick run: `count` of them at most."""
     idx = np.linspace(0, len(windows) - 1, min(count, len(windows))).astype(int)
     return HrWindows(windows.inputs[idx], windows.targets[idx], windows.hr_now_bpm[idx],
                      windows.end_s[idx], windows.in_recovery[idx])
-
-
-def _report(split: HrSplit, scores: dict, device: str, epochs: int, seed: int) -> bundle.RunReport:
-    report = bundle.RunReport("Heart-rate forecaster: training run")
-    report.add(f"Trained on {device}, {epochs} epochs, seed {seed}.")
-    report.add(f"Training recordings: {', '.join(split.train_names)} ({len(split.train)} windows).")
-    report.add(f"Held-out recording: {', '.join(split.test_names)} ({len(split.test)} windows, "
-               f"{int(split.test.in_recovery.sum())} in recovery).")
-    report.add("")
-    report.add("MAE in bpm on the held-out recording (rec_mae30: first 60 s after a work-to-rest drop):")
-    report.add("")
-    report.table(scores, fmt="{:.2f}")
-    persistence30 = scores["persistence"]["mae30_bpm"]
-    rec30 = scores["persistence"]["rec_mae30_bpm"]
-    report.add("")
-    for name in ("int8", "float", "ridge"):
-        report.add(f"- {name}: {scores[name]['mae30_bpm'] / persistence30:.2f} of persistence at +30 s, "
-                   f"{scores[name]['rec_mae30_bpm'] / rec30:.2f} in recovery")
-    return report
