@@ -87,10 +87,17 @@ def _record_exit_code(summary: RecordingSummary) -> int:
 
 
 class _FeedbackPrinter:
-    """Prints problems and model feedback as they arrive (the dispatcher thread calls it)."""
+    """Prints problems and model feedback as they arrive (the dispatcher thread calls it).
+
+    Each kind of feedback is printed at most once a second per athlete, so a terminal stays
+    readable; everything is stored whatever is printed.
+    """
+
+    PRINT_PERIOD_S = 1.0
 
     def __init__(self, as_json: bool):
         self.as_json = as_json
+        self._last_printed: dict[tuple[str, str], float] = {}
 
     def __call__(self, event: object) -> None:
         from desktop.sources.events import FeedbackEvent, SourceProblem
@@ -99,9 +106,16 @@ class _FeedbackPrinter:
             return  # the JSON summary is the whole output
         if isinstance(event, SourceProblem) and event.fatal:
             print(f"problem  {event.channel}: {event.message}", flush=True)
-        elif isinstance(event, FeedbackEvent):
+        elif isinstance(event, FeedbackEvent) and self._due(event):
             print(f"feedback {event.channel} {event.kind} [{event.model_name} {event.model_version}] "
                   f"{_short(event.payload)}", flush=True)
+
+    def _due(self, event) -> bool:
+        key = (event.channel, event.kind)
+        if event.t_mono_s - self._last_printed.get(key, -self.PRINT_PERIOD_S) < self.PRINT_PERIOD_S:
+            return False
+        self._last_printed[key] = event.t_mono_s
+        return True
 
 
 def _short(payload: dict) -> str:
