@@ -214,9 +214,3 @@ def test_reopening_keeps_everything(data_dir):
         assert [s.hr_bpm for s in store.hr_samples(sid)] == [100]
         assert store.integrity_problems() == []
 
-
-def test_summaries_answer_to_the_names_the_cli_uses(store, session_id):
-    [summary] = store.list_sessions()
-    detail = store.session(session_id)
-    assert summary.session_id == detail.session_id == session_id
-    assert summary.video_segments == detail.video_segments == 0
