@@ -14,7 +14,6 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 EXIT_GATE_FAILED = 1  # the int8 model lost too much against float: nothing to publish
-EXIT_NOT_AVAILABLE = 2  # asked for a model this build cannot train (same code as bad arguments)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,12 +32,8 @@ def _run(args: argparse.Namespace):
         from training.hr.pipeline import run_hr
 
         return run_hr(out, seed=args.seed, **extra)
-    try:
-        from training.movement.pipeline import run_movement
-    except ImportError as exc:
-        print(f"trackside-train movement: the movement pipeline is not built yet ({exc})",
-              file=sys.stderr)
-        raise SystemExit(EXIT_NOT_AVAILABLE) from exc
+    from training.movement.pipeline import run_movement
+
     return run_movement(out, seed=args.seed, **extra)
 
 
