@@ -7,15 +7,16 @@ APT_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-i
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 \
 	libfontconfig1 libglib2.0-0 libdbus-1-3
 RUN_DATA_DIR ?= $(HOME)/Trackside
+RUN_DURATION_S ?= 60
 export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: run test bench soak models data setup setup-laptop apt lint clean
 
 run: setup-laptop data
 	$(VENV)/bin/trackside record --headless \
-	  --hr "replay:$$($(PY) -m edge_models.assets --path 4078723797.fit)?speed=20" \
-	  --camera "file:$$($(PY) -m edge_models.assets --path demo.mp4)" \
-	  --duration 20 --data-dir "$(RUN_DATA_DIR)"
+	  --hr "replay:$$($(PY) -m edge_models.assets --path 4078723797.fit)" --hr sim:2 \
+	  --camera "file:$$($(PY) -m edge_models.assets --path demo.mp4)?loop=1" \
+	  --duration $(RUN_DURATION_S) --data-dir "$(RUN_DATA_DIR)"
 
 test: setup data
 	$(VENV)/bin/lint-imports

@@ -150,6 +150,8 @@ def sessions(args: argparse.Namespace, data_dir: Path) -> int:
             _list_sessions(store, args.json)
         elif args.action == "show":
             _show_session(store, args.session_id, args.json)
+        elif args.action == "label":
+            _label_session(store, args)
         else:
             _export_session(store, args, data_dir)
     return EXIT_OK
@@ -188,10 +190,25 @@ def _show_session(store: Store, session_id: str, as_json: bool) -> None:
     for event in store.feedback_events(detail.id):
         kinds[event.kind] = kinds.get(event.kind, 0) + 1
     print(f"feedback  {', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'}")
+    for label in store.labels(detail.id):
+        print(f"label     {label.label}: {label.start_mono_s - detail.started_mono_s:.1f}-"
+              f"{label.end_mono_s - detail.started_mono_s:.1f} s {label.channel or 'squad'} ({label.labelled_by})")
     print(f"video     {detail.video_segment_count} segments")
     real_problems = [p for p in problems if p.kind != "end_of_stream"]
     for p in real_problems[:20]:
         print(f"problem   {p.channel}: {p.kind}: {p.message}")
+
+
+def _label_session(store: Store, args: argparse.Namespace) -> None:
+    detail = _find_session(store, args.session_id)
+    if not 0 <= args.start_s < args.end_s:
+        raise CliError("a label needs 0 <= START_S < END_S (seconds from the session's start)", 2)
+    if args.channel and args.channel not in {c.channel for c in detail.channels}:
+        raise CliError(f"session {detail.id[:8]} has no channel {args.channel!r}")
+    label_id = store.add_label(detail.id, start_mono_s=detail.started_mono_s + args.start_s,
+                               end_mono_s=detail.started_mono_s + args.end_s, label=args.label,
+                               channel=args.channel)
+    print(f"label {label_id}: {args.label} from {args.start_s:g} s to {args.end_s:g} s")
 
 
 def _export_session(store: Store, args: argparse.Namespace, data_dir: Path) -> None:

@@ -72,6 +72,20 @@ def test_sessions_are_shown_and_exported_in_every_format(capsys, data_dir, tmp_p
     assert len(list(out_dir.glob("*.tcx"))) == 1 and len(list(out_dir.glob("*.fit"))) == 2
 
 
+def test_the_coach_labels_a_stretch_of_a_session(capsys, data_dir):
+    record_fast(capsys, data_dir)
+    session_id = json.loads(run(capsys, "sessions", "list", "--json", "--data-dir", data_dir)[1])[0]["id"]
+    code, out, _ = run(capsys, "sessions", "label", session_id[:8], 20, 60, "interval", "--channel", "sim-1",
+                       "--data-dir", data_dir)
+    assert code == 0
+    code, out, _ = run(capsys, "sessions", "show", session_id, "--data-dir", data_dir)
+    assert "interval: 20.0-60.0 s sim-1 (coach)" in out
+    code, _, err = run(capsys, "sessions", "label", session_id, 60, 20, "backwards", "--data-dir", data_dir)
+    assert code == EXIT_USAGE and "START_S < END_S" in err
+    code, _, err = run(capsys, "sessions", "label", session_id, 1, 2, "x", "--channel", "sim-9", "--data-dir", data_dir)
+    assert code == EXIT_UNUSABLE and "sim-9" in err
+
+
 @pytest.mark.parametrize("argv, code, message", [
     (["record", "--headless", "--hr", "nope:1"], EXIT_USAGE, "accepted"),
     (["record", "--headless", "--hr", "sim:x"], EXIT_USAGE, "number of athletes"),
