@@ -14,8 +14,12 @@ A window is 120 points at 1 Hz, each point two channels:
   movement model's class (already 0 or 1). Both pass through the same state function, so a live
   window is in the distribution the model was trained on.
 
-Resampling holds the last sample for at most `MAX_HOLD_S`; a longer gap leaves a hole and a window
-with a hole in its heart rate is invalid (never filled with a guess).
+Resampling holds the last sample for at most `MAX_HOLD_S`; a longer gap leaves a hole. A window's
+history is the heart rate without a hole at its end. Cold start (a session's first two minutes, or
+after a strap drop): a window with at least `COLD_START_MIN_S` of history and nothing usable before
+is completed by holding the earliest known point (heart rate and work/rest state) back to the
+window's start (`hold_earliest`); a shorter history gives no window. Training builds such windows
+from whole recordings with the same function, so the model has seen them.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ WORK_ENTER = 0.5  # smoothed effort at or above this starts a work bout
 REST_ENTER = 0.25  # smoothed effort at or below this starts a rest
 RECOVERY_S = 60  # a recovery window ends within 60 s after a work-to-rest drop
 STATE_WARMUP_S = 60  # effort history before a live window, so its first states match training
+# history a forecast needs: two effort-smoothing spans (the work/rest state has settled) and the
+# issue's check (20 s of a ride); LOO MAE by history length is in the bundle's report.md
+COLD_START_MIN_S = 20
 TIME_EPS_S = 1e-6  # a sample this close after a grid time counts as at it (float rounding)
 
 
@@ -84,16 +91,40 @@ def relative_hr(hr_bpm: np.ndarray) -> np.ndarray:
     return (hr_bpm - hr_bpm[..., -1:]) / HR_SCALE_BPM
 
 
-def stack_window(hr_1hz_bpm: np.ndarray, state_1hz: np.ndarray) -> np.ndarray | None:
-    """The model input (WINDOW_S, N_CHANNELS) float32 from 1 Hz series, or None with a hole.
+def history_points(hr_1hz_bpm: np.ndarray) -> int:
+    """Points of heart rate without a hole at the end of a 1 Hz series (the latest run)."""
+    missing = np.flatnonzero(~np.isfinite(np.asarray(hr_1hz_bpm, dtype=np.float64)))
+    return int(np.size(hr_1hz_bpm) - (missing[-1] + 1 if missing.size else 0))
 
-    `state_1hz` is the work/rest state (`work_rest_state`) at the same seconds.
+
+def hold_earliest(rows: np.ndarray, history_s: np.ndarray) -> np.ndarray:
+    """Each row's points before its last `history_s` replaced by its earliest known point.
+
+    `rows` is (n, WINDOW_S) or (n, WINDOW_S, channels); `history_s` is (n,) whole seconds, at most
+    WINDOW_S. The cold-start rule: heart rate and work/rest state are held back unchanged.
+    """
+    history_s = np.asarray(history_s, dtype=np.int64).reshape(-1)
+    if np.any(history_s < 1) or np.any(history_s > WINDOW_S):
+        raise FeatureError(f"history must be 1-{WINDOW_S} s")
+    first = WINDOW_S - history_s  # column of each row's earliest known point
+    columns = np.maximum(np.arange(WINDOW_S)[None, :], first[:, None])
+    return np.take_along_axis(rows, columns.reshape(columns.shape + (1,) * (rows.ndim - 2)), axis=1)
+
+
+def stack_window(hr_1hz_bpm: np.ndarray, state_1hz: np.ndarray) -> np.ndarray | None:
+    """The model input (WINDOW_S, N_CHANNELS) float32 from 1 Hz series.
+
+    `state_1hz` is the work/rest state (`work_rest_state`) at the same seconds. A hole is allowed
+    only before the last COLD_START_MIN_S or more points: what precedes them is replaced by the
+    earliest point after the hole (`hold_earliest`). None when the history is shorter.
     """
     if hr_1hz_bpm.shape != (WINDOW_S,) or state_1hz.shape != (WINDOW_S,):
         raise FeatureError(f"a window needs {WINDOW_S} points a channel")
-    if not np.all(np.isfinite(hr_1hz_bpm)):
+    history = history_points(hr_1hz_bpm)
+    if history < COLD_START_MIN_S:
         return None
-    return np.stack([relative_hr(hr_1hz_bpm), state_1hz], axis=-1).astype(np.float32)
+    both = hold_earliest(np.stack([hr_1hz_bpm, state_1hz], axis=-1)[None], np.array([history]))[0]
+    return np.stack([relative_hr(both[:, 0]), both[:, 1]], axis=-1).astype(np.float32)
 
 
 def decode_forecast(model_output: np.ndarray, hr_now_bpm: float) -> np.ndarray:
@@ -142,6 +173,12 @@ class HrWindows:
     hr_now_bpm: np.ndarray  # (n,) heart rate at each window's last point
     end_s: np.ndarray  # (n,) each window's last point, seconds from the recording's start
     in_recovery: np.ndarray  # (n,) bool: within RECOVERY_S after a work-to-rest drop
+    history_s: np.ndarray  # (n,) seconds of real heart rate; WINDOW_S = a full window
+
+    @property
+    def cold_start(self) -> np.ndarray:
+        """True for windows completed by the cold-start rule (history shorter than the window)."""
+        return self.history_s < WINDOW_S
 
     def __len__(self) -> int:
         return int(self.inputs.shape[0])
@@ -157,36 +194,42 @@ def one_hz_grid(time_s: np.ndarray) -> np.ndarray:
 
 
 def recording_windows(time_s: np.ndarray, hr_bpm: np.ndarray, effort: np.ndarray | None,
-                      stride_s: int = 1) -> HrWindows:
-    """All windows of one recording whose history and futures have no hole."""
+                      stride_s: int = 1, history_s: int = WINDOW_S) -> HrWindows:
+    """All windows of one recording with `history_s` seconds of heart rate and no hole in it or
+    in the futures; with `history_s` < WINDOW_S the rest is completed by `hold_earliest`."""
+    if not COLD_START_MIN_S <= history_s <= WINDOW_S:
+        raise FeatureError(f"history must be {COLD_START_MIN_S}-{WINDOW_S} s")
     grid = one_hz_grid(time_s)
     hr = sample_and_hold(time_s, hr_bpm, grid)
     eff = np.zeros(grid.size) if effort is None else sample_and_hold(time_s, effort, grid)
     eff = np.nan_to_num(eff, nan=0.0)
-    ends = _valid_ends(hr, stride_s)
-    return _gather(grid, hr, eff, ends)
+    ends = _valid_ends(hr, stride_s, history_s)
+    return _gather(grid, hr, eff, ends, history_s)
 
 
-def _valid_ends(hr_1hz: np.ndarray, stride_s: int) -> np.ndarray:
+def _valid_ends(hr_1hz: np.ndarray, stride_s: int, history_s: int) -> np.ndarray:
     horizon = max(HORIZONS_S)
     last = hr_1hz.size - 1 - horizon
-    if last < WINDOW_S - 1:
+    if last < history_s - 1:
         return np.zeros(0, dtype=np.int64)
-    ends = np.arange(WINDOW_S - 1, last + 1, stride_s)
+    ends = np.arange(history_s - 1, last + 1, stride_s)
     holes = np.concatenate([[0], np.cumsum(~np.isfinite(hr_1hz))])
-    history_ok = holes[ends + 1] - holes[ends + 1 - WINDOW_S] == 0
+    history_ok = holes[ends + 1] - holes[ends + 1 - history_s] == 0
     future_ok = np.all([np.isfinite(hr_1hz[ends + h]) for h in HORIZONS_S], axis=0)
     return ends[history_ok & future_ok]
 
 
-def _gather(grid: np.ndarray, hr: np.ndarray, eff: np.ndarray, ends: np.ndarray) -> HrWindows:
+def _gather(grid: np.ndarray, hr: np.ndarray, eff: np.ndarray, ends: np.ndarray,
+            history_s: int) -> HrWindows:
     offsets = np.arange(-WINDOW_S + 1, 1)
-    idx = ends[:, None] + offsets[None, :]
+    idx = np.maximum(ends[:, None] + offsets[None, :], 0)  # before the recording: padded below
     state = work_rest_state(eff)
-    inputs = np.stack([relative_hr(hr[idx]), state[idx]], axis=-1).astype(np.float32)
+    history = np.full(len(ends), history_s, dtype=np.int64)
+    both = hold_earliest(np.stack([hr[idx], state[idx]], axis=-1), history)
+    inputs = np.stack([relative_hr(both[..., 0]), both[..., 1]], axis=-1).astype(np.float32)
     changes = np.stack([hr[ends + h] - hr[ends] for h in HORIZONS_S], axis=-1)
     inputs = inputs.reshape(len(ends), WINDOW_S, N_CHANNELS)
     targets = (changes / HR_SCALE_BPM).reshape(len(ends), len(HORIZONS_S))
     return HrWindows(inputs=inputs, targets=targets.astype(np.float32),
                      hr_now_bpm=hr[ends], end_s=grid[ends] - (grid[0] if grid.size else 0.0),
-                     in_recovery=recovery_mask(eff)[ends])
+                     in_recovery=recovery_mask(eff)[ends], history_s=history)

@@ -1,7 +1,9 @@
 """The heart-rate window the laptop builds live, one strap notification at a time.
 
 It keeps only the last few minutes of samples and builds the model input with the very same
-functions that built the training windows (`sample_and_hold`, `work_rest_state`, `stack_window`).
+functions that built the training windows (`sample_and_hold`, `work_rest_state`, `stack_window`),
+the cold-start rule included: a forecast comes once COLD_START_MIN_S of heart rate without a hole
+is in, and `history_s` says how much is (less than WINDOW_S: the forecast is still warming up).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections import deque
 import numpy as np
 
 from edge_models.features.hr import (MAX_HOLD_S, STATE_WARMUP_S, STEP_S, WINDOW_S,
-                                     FeatureError, sample_and_hold, stack_window,
-                                     work_rest_state)
+                                     FeatureError, history_points, sample_and_hold,
+                                     stack_window, work_rest_state)
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +64,31 @@ class LiveHrWindow:
     def t_last_s(self) -> float | None:
         return self._hr[-1][0] if self._hr else None
 
+    @property
+    def history_s(self) -> float:
+        """Seconds of heart rate without a hole behind the latest sample, at most WINDOW_S.
+
+        Below WINDOW_S a forecast is a cold start ("warming up"); it restarts at 0 after a hole.
+        """
+        if not self._hr:
+            return 0.0
+        return history_points(self._hr_on(self._grid())) * STEP_S
+
     def model_input(self) -> np.ndarray | None:
-        """(1, WINDOW_S, 2) float32 ending at the latest sample, or None while a hole remains."""
+        """(1, WINDOW_S, 2) float32 ending at the latest sample; None while the history since the
+        last hole is shorter than COLD_START_MIN_S."""
         if not self._hr:
             return None
-        grid = self._hr[-1][0] - STEP_S * np.arange(WINDOW_S - 1, -1, -1)
-        t, hr = np.array(self._hr).T
-        hr_1hz = sample_and_hold(t, hr, grid, self._max_hold_s)
-        window = stack_window(hr_1hz, self._state_on(grid))
+        grid = self._grid()
+        window = stack_window(self._hr_on(grid), self._state_on(grid))
         return None if window is None else window[None, ...]
+
+    def _grid(self) -> np.ndarray:
+        return self._hr[-1][0] - STEP_S * np.arange(WINDOW_S - 1, -1, -1)
+
+    def _hr_on(self, grid: np.ndarray) -> np.ndarray:
+        t, hr = np.array(self._hr).T
+        return sample_and_hold(t, hr, grid, self._max_hold_s)
 
     def _state_on(self, grid: np.ndarray) -> np.ndarray:
         """Work/rest state at each grid second, settled over STATE_WARMUP_S of effort before it."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_models.features.hr import (HORIZONS_S, HR_CHANNEL, HR_SCALE_BPM, MAX_HOLD_S,
-                                     RECOVERY_S, STATE_CHANNEL, WINDOW_S, FeatureError, decode_forecast, effort_from_channels,
+from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_CHANNEL, HR_SCALE_BPM,
+                                     MAX_HOLD_S, RECOVERY_S, STATE_CHANNEL, WINDOW_S,
+                                     FeatureError, decode_forecast, effort_from_channels,
                                      recording_windows, recovery_mask, sample_and_hold)
 from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch,
                                               predicted_rep_peak_bpm, time_to_recover)
@@ -110,27 +111,78 @@ def test_the_window_shows_heart_rate_relative_to_now_not_the_athletes_level():
     assert np.all(low.inputs[:, -1, HR_CHANNEL] == 0.0)
 
 
-def test_live_window_is_not_ready_until_two_minutes_are_in():
+def _rising_hr_bpm(t_s: float) -> float:
+    return 100.0 + 0.5 * t_s  # every second a different heart rate: padding shows
+
+
+def test_live_window_gives_a_forecast_input_after_the_cold_start_minimum_and_not_before():
     live = LiveHrWindow()
-    for t in range(WINDOW_S - 10):
-        live.add_hr(float(t), 120.0)
+    live.set_effort(0.0, 1.0)  # the coach marks work from the first second
+    for t in range(COLD_START_MIN_S - 1):
+        live.add_hr(float(t), _rising_hr_bpm(t))
     assert live.model_input() is None
-    for t in range(WINDOW_S - 10, WINDOW_S + 5):
+    assert live.history_s == COLD_START_MIN_S - 1
+    live.add_hr(float(COLD_START_MIN_S - 1), _rising_hr_bpm(COLD_START_MIN_S - 1))
+    window = live.model_input()[0]
+    assert live.history_s == COLD_START_MIN_S < WINDOW_S  # a forecast, still warming up
+    padded = window[: WINDOW_S - COLD_START_MIN_S]
+    earliest = (_rising_hr_bpm(0) - _rising_hr_bpm(COLD_START_MIN_S - 1)) / HR_SCALE_BPM
+    np.testing.assert_allclose(padded[:, HR_CHANNEL], earliest, rtol=1e-6)
+    assert np.all(padded[:, STATE_CHANNEL] == window[WINDOW_S - COLD_START_MIN_S, STATE_CHANNEL])
+    np.testing.assert_allclose(window[-COLD_START_MIN_S:, HR_CHANNEL] * HR_SCALE_BPM,
+                               0.5 * np.arange(-COLD_START_MIN_S + 1, 1), atol=1e-4)
+
+
+def test_live_history_grows_to_the_window_and_stops_there():
+    live = LiveHrWindow()
+    for t in range(WINDOW_S + 30):
         live.add_hr(float(t), 120.0)
+    assert live.history_s == WINDOW_S
     assert live.model_input().shape == (1, WINDOW_S, 2)
 
 
-def test_live_window_with_a_dropout_waits_until_the_hole_has_passed():
+def test_a_hole_restarts_the_history_after_it():
     live = LiveHrWindow()
-    times = [t for t in range(400) if not 200 <= t < 210]
-    for t in times[:190]:
-        live.add_hr(float(t), 130.0)
-    for t in [t for t in times if 210 <= t < 300]:
-        live.add_hr(float(t), 130.0)
-        assert live.model_input() is None  # the hole is still inside the window
-    for t in [t for t in times if 300 <= t <= 335]:
-        live.add_hr(float(t), 130.0)
+    times = [t for t in range(400) if not 200 <= t < 210]  # a 10 s strap drop
+    after = [t for t in times if t >= 210]
+    for t in [t for t in times if t < 200]:
+        live.add_hr(float(t), _rising_hr_bpm(t))
     assert live.model_input() is not None
+    for t in after[: COLD_START_MIN_S - 1]:
+        live.add_hr(float(t), _rising_hr_bpm(t))
+        assert live.model_input() is None  # the hole is closer than the cold-start minimum
+    live.add_hr(float(after[COLD_START_MIN_S - 1]), _rising_hr_bpm(after[COLD_START_MIN_S - 1]))
+    assert live.history_s == COLD_START_MIN_S
+    window = live.model_input()[0]
+    first_after_hole = (_rising_hr_bpm(210) - live.hr_now_bpm) / HR_SCALE_BPM
+    np.testing.assert_allclose(window[: WINDOW_S - COLD_START_MIN_S, HR_CHANNEL], first_after_hole,
+                               rtol=1e-6)  # nothing from before the hole
+
+
+@pytest.mark.parametrize(("history_s", "end_s"), [(COLD_START_MIN_S, COLD_START_MIN_S - 1),
+                                                  (45, 44), (45, 150), (90, 200), (WINDOW_S, 200)])
+def test_cold_start_windows_are_the_same_in_training_and_live(history_s, end_s):
+    time_s, hr_bpm = _ramp_recording(500)
+    hr_bpm = hr_bpm + 5.0 * np.sin(time_s / 7.0)
+    work = ((time_s >= 30) & (time_s < 80)) | ((time_s >= 130) & (time_s < 170))
+    training = recording_windows(time_s, hr_bpm, work.astype(float), history_s=history_s)
+    live = LiveHrWindow()
+    for t in (0, 30, 80, 130, 170):  # the coach marks intervals from the session's start
+        live.set_effort(float(t), float(work[t]))
+    for t in range(end_s - history_s + 1, end_s + 1):  # the strap joins history_s before the end
+        live.add_hr(time_s[t], hr_bpm[t])
+    at_end = int(np.flatnonzero(training.end_s == end_s)[0])
+    assert live.history_s == history_s == training.history_s[at_end]
+    np.testing.assert_array_equal(live.model_input()[0], training.inputs[at_end])
+
+
+def test_training_cold_start_windows_need_the_minimum_history():
+    time_s, hr_bpm = _ramp_recording()
+    with pytest.raises(FeatureError, match="history"):
+        recording_windows(time_s, hr_bpm, None, history_s=COLD_START_MIN_S - 1)
+    cold = recording_windows(time_s, hr_bpm, None, history_s=COLD_START_MIN_S)
+    assert cold.end_s[0] == COLD_START_MIN_S - 1 and np.all(cold.cold_start)
+    assert not np.any(recording_windows(time_s, hr_bpm, None).cold_start)
 
 
 def test_live_window_refuses_bad_samples_and_keeps_what_it_had():

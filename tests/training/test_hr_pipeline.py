@@ -10,8 +10,9 @@ import pytest
 from edge_models.features.hr import HORIZONS_S, WINDOW_S
 from edge_models.manifest import GoldenSet, load_manifest, verify_model_file
 from training.gate import gate_accuracy, gate_mae
-from training.hr.dataset import (concat, distinct_recordings, leave_out, recording_labels,
-                                 time_block_split, windows_of)
+from training.hr.dataset import (COLD_START_HISTORIES_S, concat, distinct_recordings,
+                                 leave_out, recording_labels, time_block_split, training_windows,
+                                 windows_of)
 from tests.support.assets import real_asset
 
 pytestmark = pytest.mark.slow  # imports TensorFlow and trains (a few seconds of it)
@@ -44,6 +45,18 @@ def test_validation_block_is_the_end_of_each_recording_and_never_overlaps_fittin
         assert len(fit_end) and len(val_end)
         # the first validation window's history starts after the last fitting window's future
         assert val_end.min() - WINDOW_S >= fit_end.max() + max(HORIZONS_S)
+
+
+def test_training_set_holds_cold_start_windows_in_time_order_per_recording():
+    recordings = distinct_recordings(_recordings())
+    parts = [training_windows(r).windows for r in recordings]
+    train = concat(parts)
+    assert set(np.unique(train.history_s)) == {*COLD_START_HISTORIES_S, WINDOW_S}
+    assert 0.3 < train.cold_start.mean() < 0.6  # a real share, not a token few
+    labels = recording_labels(train)  # the time-block split still sees one block per recording
+    assert [int((labels == i).sum()) for i in range(len(parts))] == [len(p) for p in parts]
+    held_out = leave_out(recordings, "4801048867").test
+    assert held_out.cold_start.any() and (~held_out.cold_start).any()
 
 
 def test_the_network_starts_as_ridge_on_the_last_seconds():
@@ -81,10 +94,13 @@ def test_tiny_run_holds_out_each_recording_and_writes_a_consistent_bundle(tmp_pa
         ("4801048867", ("3173437224",)), ("3173437224", ("4801048867",))]
     manifest = load_manifest(run.out / "manifest.json")
     verify_model_file(manifest, run.out / "model.tflite")
-    assert manifest.metrics["int8"]["mae30_bpm"] == pytest.approx(run.scores["int8"]["mae30_bpm"])
+    for key in ("mae30_bpm", "cold_mae30_bpm"):
+        assert manifest.metrics["int8"][key] == pytest.approx(run.scores["int8"][key])
+        assert run.scores["float"][key] > 0 and run.scores["persistence"][key] > 0
     assert len(GoldenSet.load(run.out / "golden.npz").inputs) > 0
     report = (run.out / "report.md").read_text()
-    assert "Leave one recording out" in report and "Gate:" in report
+    assert "Leave one recording out" in report and "Gate:" in report and "Cold start" in report
+    assert "cold start" in run.gate.reason
     assert all(f"| {f.holdout} |" in report for f in run.folds)
     assert json.loads((run.out / "manifest.json").read_text())["input"]["dtype"] == "int8"
 

@@ -65,9 +65,21 @@ def mae_bpm(predicted: np.ndarray, windows: HrWindows, mask: np.ndarray | None =
 
 
 def headline(predicted: np.ndarray, windows: HrWindows) -> dict[str, float]:
-    """MAE at +10/+30/+60 s over all windows, and at +30 s over recovery windows."""
-    all_mae = mae_bpm(predicted, windows)
-    rec = mae_bpm(predicted, windows, windows.in_recovery)
+    """MAE at +10/+30/+60 s over full windows, at +30 s over full recovery windows, and at +30 s
+    over cold-start windows (history shorter than the window) when there are any."""
+    full = ~windows.cold_start
+    all_mae = mae_bpm(predicted, windows, full)
+    rec = mae_bpm(predicted, windows, full & windows.in_recovery)
     scores = {f"mae{h}_bpm": float(all_mae[i]) for i, h in enumerate(HORIZONS_S)}
     scores["rec_mae30_bpm"] = float(rec[MAE30_INDEX])
+    if windows.cold_start.any():
+        cold = mae_bpm(predicted, windows, windows.cold_start)
+        scores["cold_mae30_bpm"] = float(cold[MAE30_INDEX])
     return scores
+
+
+def cold_by_history(predicted: np.ndarray, windows: HrWindows) -> dict[str, float]:
+    """MAE at +30 s for each cold-start history length: how fast a forecast warms up."""
+    return {f"cold{h}_mae30_bpm": float(mae_bpm(predicted, windows,
+                                                 windows.history_s == h)[MAE30_INDEX])
+            for h in np.unique(windows.history_s[windows.cold_start])}

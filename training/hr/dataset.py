@@ -13,15 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_models.features.hr import HrWindows, effort_from_channels, recording_windows
+from edge_models.features.hr import WINDOW_S, HrWindows, effort_from_channels, recording_windows
 from edge_models.recordings import Recording, read_recording
 
 logger = logging.getLogger(__name__)
 
 TRAIN_STRIDE_S = 2  # one training window every 2 s: neighbours at 1 s are near copies
 EVAL_STRIDE_S = 1  # every second of a held-out recording is scored
+COLD_START_HISTORIES_S = (20, 40, 60, 90)  # cold-start histories trained and scored (first 2 min)
+COLD_TRAIN_STRIDE_S = 10  # one cold-start window every 10 s per history: ~0.8x the full windows
+COLD_EVAL_STRIDE_S = 5  # held-out cold-start windows every 5 s per history: ~0.8x the full ones
 VALIDATION_FRACTION = 0.2  # the last fifth of each training recording picks the epoch to keep
 VALIDATION_GAP_S = 180  # window plus horizon: no fitting window overlaps a validation one
+WINDOW_FIELDS = ("inputs", "targets", "hr_now_bpm", "end_s", "in_recovery", "history_s")
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,29 @@ class RecordingWindows:
     windows: HrWindows
 
 
-def windows_of(recording: Recording, stride_s: int) -> RecordingWindows:
+def windows_of(recording: Recording, stride_s: int,
+               cold_stride_s: int | None = None) -> RecordingWindows:
+    """Full windows every `stride_s`; with `cold_stride_s`, cold-start windows of every
+    COLD_START_HISTORIES_S length too, all in time order (the time-block split relies on it)."""
     effort, source = effort_from_channels(recording.power_w, recording.speed_mps,
                                           recording.cadence_rpm)
-    windows = recording_windows(recording.time_s, recording.hr_bpm, effort, stride_s)
-    return RecordingWindows(recording.name, source, windows)
+    parts = [recording_windows(recording.time_s, recording.hr_bpm, effort, stride_s)]
+    if cold_stride_s is not None:
+        parts += [recording_windows(recording.time_s, recording.hr_bpm, effort, cold_stride_s,
+                                    history_s=h) for h in COLD_START_HISTORIES_S]
+    windows = concat(parts)
+    return RecordingWindows(recording.name, source,
+                            subset(windows, np.argsort(windows.end_s, kind="stable")))
+
+
+def training_windows(recording: Recording) -> RecordingWindows:
+    """What a model trains on: full windows and cold-start windows of one recording."""
+    return windows_of(recording, TRAIN_STRIDE_S, COLD_TRAIN_STRIDE_S)
+
+
+def held_out_windows(recording: Recording) -> RecordingWindows:
+    """What a model is scored on: every full window, and cold-start windows every 5 s."""
+    return windows_of(recording, EVAL_STRIDE_S, COLD_EVAL_STRIDE_S)
 
 
 def distinct_recordings(paths: list[Path]) -> list[Recording]:
@@ -58,7 +80,7 @@ def distinct_recordings(paths: list[Path]) -> list[Recording]:
 def concat(parts: list[HrWindows]) -> HrWindows:
     """One set of windows from several recordings."""
     return HrWindows(*(np.concatenate([getattr(p, f) for p in parts])
-                       for f in ("inputs", "targets", "hr_now_bpm", "end_s", "in_recovery")))
+                       for f in WINDOW_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -76,8 +98,8 @@ def leave_out(recordings: list[Recording], holdout: str) -> HrSplit:
     names = [r.name for r in recordings]
     if holdout not in names:
         raise ValueError(f"no recording named {holdout!r}; have {names}")
-    train = [windows_of(r, TRAIN_STRIDE_S) for r in recordings if r.name != holdout]
-    test = [windows_of(r, EVAL_STRIDE_S) for r in recordings if r.name == holdout]
+    train = [training_windows(r) for r in recordings if r.name != holdout]
+    test = [held_out_windows(r) for r in recordings if r.name == holdout]
     train = [t for t in train if len(t.windows)]
     return HrSplit(concat([t.windows for t in train]), concat([t.windows for t in test]),
                    tuple(t.name for t in train), (holdout,))
@@ -93,8 +115,8 @@ def all_recordings(recordings: list[Recording]) -> HrSplit:
 
     For the shipped model only: its held-out figures come from the leave-one-out folds.
     """
-    train = [windows_of(r, TRAIN_STRIDE_S) for r in recordings]
-    seen = [windows_of(r, EVAL_STRIDE_S) for r in recordings]
+    train = [training_windows(r) for r in recordings]
+    seen = [held_out_windows(r) for r in recordings]
     names = tuple(t.name for t in train if len(t.windows))
     return HrSplit(concat([t.windows for t in train if len(t.windows)]),
                    concat([t.windows for t in seen if len(t.windows)]), names, names)
@@ -126,8 +148,12 @@ def recording_labels(windows: HrWindows) -> np.ndarray:
 
 def subset(windows: HrWindows, idx: np.ndarray) -> HrWindows:
     """The windows at `idx`."""
-    return HrWindows(windows.inputs[idx], windows.targets[idx], windows.hr_now_bpm[idx],
-                     windows.end_s[idx], windows.in_recovery[idx])
+    return HrWindows(*(getattr(windows, f)[idx] for f in WINDOW_FIELDS))
+
+
+def full_only(windows: HrWindows) -> HrWindows:
+    """The windows with a whole WINDOW_S of heart rate (no cold start)."""
+    return subset(windows, np.flatnonzero(windows.history_s == WINDOW_S))
 
 
 def digest(windows: HrWindows) -> str:
