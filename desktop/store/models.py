@@ -13,6 +13,14 @@ class StoreError(Exception):
     """The local store cannot do what was asked; the message says why."""
 
 
+class UnstorableEvent(StoreError, ValueError, TypeError):
+    """An event the store will not keep: a kind it does not store, or a field it cannot hold.
+
+    The message names the event type and the field, never a heart-rate or RR value. It is also a
+    ValueError and a TypeError, so a caller that guards against either (the recorder) counts it.
+    """
+
+
 class SchemaTooNew(StoreError):
     """The data file was written by a newer Trackside than this one; it is left untouched."""
 

@@ -32,6 +32,16 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _real(value: float | None) -> float | None:
+    """A number as SQLite's REAL: a numpy float32 would otherwise be stored as a BLOB of its bytes."""
+    return None if value is None else float(value)
+
+
+def _whole(value: int | None) -> int | None:
+    """A number as SQLite's INTEGER (a numpy integer would otherwise be stored as a BLOB)."""
+    return None if value is None else int(value)
+
+
 def ensure_channel(conn: sqlite3.Connection, session_id: str, channel: str) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO session_channels (session_id, channel, display_name) VALUES (?, ?, ?)",
@@ -52,11 +62,11 @@ def _insert_sample(conn: sqlite3.Connection, session_id: str, s: HeartRateSample
     cursor = conn.execute(
         """INSERT INTO hr_samples (session_id, channel, t_mono_s, hr_bpm, sensor_contact, energy_kj,
            speed_mps, power_w, cadence_rpm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (session_id, s.channel, s.t_mono_s, int(s.hr_bpm), int(s.sensor_contact), s.energy_expended_kj,
-         s.speed_mps, s.power_w, s.cadence_rpm))
+        (session_id, s.channel, _real(s.t_mono_s), int(s.hr_bpm), int(s.sensor_contact),
+         _whole(s.energy_expended_kj), _real(s.speed_mps), _real(s.power_w), _real(s.cadence_rpm)))
     conn.executemany(
         "INSERT INTO rr_intervals (sample_id, session_id, channel, t_mono_s, idx, rr_s) VALUES (?, ?, ?, ?, ?, ?)",
-        [(cursor.lastrowid, session_id, s.channel, s.t_mono_s, i, rr) for i, rr in enumerate(s.rr_intervals_s)])
+        [(cursor.lastrowid, session_id, s.channel, _real(s.t_mono_s), i, float(rr)) for i, rr in enumerate(s.rr_intervals_s)])
     return 1 + len(s.rr_intervals_s)
 
 
@@ -64,14 +74,14 @@ def _insert_gap(conn: sqlite3.Connection, session_id: str, g: SignalGap) -> int:
     ensure_channel(conn, session_id, g.channel)
     conn.execute(
         "INSERT INTO gaps (session_id, channel, start_mono_s, end_mono_s, reason) VALUES (?, ?, ?, ?, ?)",
-        (session_id, g.channel, g.start_mono_s, g.end_mono_s, g.reason))
+        (session_id, g.channel, _real(g.start_mono_s), _real(g.end_mono_s), g.reason))
     return 1
 
 
 def _insert_problem(conn: sqlite3.Connection, session_id: str, p: SourceProblem) -> int:
     conn.execute(
         "INSERT INTO source_problems (session_id, channel, t_mono_s, kind, message, fatal) VALUES (?, ?, ?, ?, ?, ?)",
-        (session_id, p.channel, p.t_mono_s, p.kind, p.message, int(p.fatal)))
+        (session_id, p.channel, _real(p.t_mono_s), p.kind, p.message, int(p.fatal)))
     return 1
 
 
@@ -81,7 +91,7 @@ def _insert_end(conn: sqlite3.Connection, session_id: str, e: StreamEnded) -> in
 
 def _insert_marker(conn: sqlite3.Connection, session_id: str, m: Marker) -> int:
     conn.execute("INSERT INTO markers (session_id, t_mono_s, kind, text, channel) VALUES (?, ?, ?, ?, ?)",
-                 (session_id, m.t_mono_s, m.kind, m.text, m.channel))
+                 (session_id, _real(m.t_mono_s), m.kind, m.text, m.channel))
     return 1
 
 
@@ -90,7 +100,7 @@ def _insert_feedback(conn: sqlite3.Connection, session_id: str, f: FeedbackEvent
     conn.execute(
         """INSERT INTO feedback_events (session_id, channel, t_mono_s, model_name, model_version, kind,
            payload_json) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (session_id, f.channel, f.t_mono_s, f.model_name, f.model_version, f.kind, payload_json(f.payload)))
+        (session_id, f.channel, _real(f.t_mono_s), f.model_name, f.model_version, f.kind, payload_json(f.payload)))
     return 1
 
 
@@ -106,7 +116,8 @@ def insert_segment(conn: sqlite3.Connection, session_id: str, seg: VideoSegment)
     conn.execute(
         """INSERT INTO video_segments (session_id, path, start_mono_s, end_mono_s, frame_count, fps, codec,
            sha256, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (session_id, str(path), seg.start_mono_s, seg.end_mono_s, seg.frame_count, seg.fps, seg.codec,
+        (session_id, str(path), _real(seg.start_mono_s), _real(seg.end_mono_s), int(seg.frame_count),
+         _real(seg.fps), seg.codec,
          seg.sha256, int(seg.closed)))
     return 1
 
@@ -121,15 +132,6 @@ INSERTERS: dict[type, Callable[[sqlite3.Connection, str, object], int]] = {
     ChannelOpened: _insert_opened,
     VideoSegment: insert_segment,
 }
-
-
-def check_storable(event: object) -> None:
-    """Raise TypeError, before anything is written, for an event the store does not keep."""
-    if type(event) not in INSERTERS:
-        accepted = ", ".join(t.__name__ for t in INSERTERS)
-        raise TypeError(f"the store does not keep {type(event).__name__} events; it keeps {accepted}")
-    if isinstance(event, FeedbackEvent):
-        payload_json(event.payload)
 
 
 # -- rows back to events ------------------------------------------------------------------------

@@ -13,13 +13,14 @@ import json
 import logging
 import sqlite3
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
 from desktop.sources.events import FeedbackEvent
 from desktop.sources.heart_rate.base import HeartRateSample
-from desktop.store import rows
+from desktop.store import checks, rows
 from desktop.store.models import SESSION_STATUSES, Athlete, AthleteNotFound, StoreError, VideoSegment
 from desktop.store.reads import SessionReads
 from desktop.store.schema import migrate, refuse_newer, schema_version
@@ -55,6 +56,23 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path}: the file system does not support SQLite's WAL journal (got {mode!r})")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+
+
+def is_disk_error(exc: BaseException) -> bool:
+    """A fault of the disk or the data file (full, I/O error, locked, damaged), not of the events written.
+
+    Writing the same events again later may succeed; a constraint or a value SQLite cannot bind
+    (IntegrityError, InterfaceError, ValueError, ...) will fail the same way every time.
+    """
+    return isinstance(exc, (sqlite3.OperationalError, OSError)) or type(exc) is sqlite3.DatabaseError
+
+
+@dataclass
+class EachWritten:
+    """What `Store.write_events_each` did: rows kept, and the events set aside with their errors."""
+
+    rows_written: int = 0
+    set_aside: list[tuple[object, Exception]] = field(default_factory=list)
 
 
 def _utc_text(moment: datetime) -> str:
@@ -188,20 +206,54 @@ class Store(SessionReads):
     def write_events(self, session_id: str, events: Sequence[object]) -> int:
         """Store a batch of source events in ONE transaction: all of them, or (on error) none.
 
-        Heart rate and feedback of an athlete who withdrew consent are not kept. Returns the rows
-        written.
+        Every event is checked first: one the store would not keep raises UnstorableEvent and
+        nothing is written. Heart rate and feedback of an athlete who withdrew consent are not
+        kept. Returns the rows written.
         """
         for event in events:
-            rows.check_storable(event)
+            checks.check_storable(event)
         session_id = self._session_row(session_id)["id"]
         written = 0
         with self._transaction():
             refused = self._channels_without_consent(session_id)
             for event in events:
-                if isinstance(event, (HeartRateSample, FeedbackEvent)) and event.channel in refused:
-                    continue
-                written += rows.INSERTERS[type(event)](self._conn, session_id, event)
+                written += self._insert(session_id, event, refused)
         return written
+
+    def write_events_each(self, session_id: str, events: Sequence[object]) -> EachWritten:
+        """Store a batch one event at a time, in one transaction: an event that fails is set aside.
+
+        Each event gets its own savepoint, so one the database refuses (a constraint, a value it
+        cannot bind) is rolled back alone and the others are kept. A fault of the disk or of the
+        file (see `is_disk_error`) rolls back the whole batch and is raised.
+        """
+        session_id = self._session_row(session_id)["id"]
+        result = EachWritten()
+        with self._transaction():
+            refused = self._channels_without_consent(session_id)
+            for event in events:
+                self._insert_alone(session_id, event, refused, result)
+        return result
+
+    def _insert_alone(self, session_id: str, event: object, refused: set[str], result: "EachWritten") -> None:
+        self._conn.execute("SAVEPOINT one_event")
+        try:
+            checks.check_storable(event)
+            written = self._insert(session_id, event, refused)
+        except Exception as exc:
+            self._conn.execute("ROLLBACK TO one_event")
+            self._conn.execute("RELEASE one_event")
+            if is_disk_error(exc):
+                raise
+            result.set_aside.append((event, exc))
+            return
+        self._conn.execute("RELEASE one_event")
+        result.rows_written += written
+
+    def _insert(self, session_id: str, event: object, refused: set[str]) -> int:
+        if isinstance(event, (HeartRateSample, FeedbackEvent)) and event.channel in refused:
+            return 0
+        return rows.INSERTERS[type(event)](self._conn, session_id, event)
 
     def _channels_without_consent(self, session_id: str) -> set[str]:
         found = self._conn.execute(
@@ -210,6 +262,7 @@ class Store(SessionReads):
         return {r["channel"] for r in found}
 
     def add_video_segment(self, session_id: str, segment: VideoSegment) -> None:
+        checks.check_storable(segment)
         session_id = self._session_row(session_id)["id"]
         with self._transaction():
             rows.insert_segment(self._conn, session_id, segment)

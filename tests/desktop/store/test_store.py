@@ -12,7 +12,7 @@ import pytest
 
 from desktop.sources.events import ChannelOpened, FeedbackEvent, Marker, SignalGap, SourceProblem, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
-from desktop.store import DB_NAME, SessionNotFound, Store, VideoSegment
+from desktop.store import DB_NAME, SessionNotFound, Store, UnstorableEvent, VideoSegment
 
 from tests.desktop.store.conftest import SESSION_START_MONO_S
 
@@ -66,6 +66,12 @@ def test_samples_come_back_sorted_per_channel_with_their_rr(store, session_id):
 def test_a_batch_with_a_foreign_object_writes_nothing(store, session_id):
     with pytest.raises(TypeError, match="does not keep str"):
         store.write_events(session_id, [_sample("a", 1.0, 100), "not an event"])
+    assert store.hr_samples(session_id) == []
+
+
+def test_a_batch_with_an_unstorable_event_writes_nothing_and_names_the_field(store, session_id):
+    with pytest.raises(UnstorableEvent, match="HeartRateSample cannot be stored: hr_bpm"):
+        store.write_events(session_id, [_sample("a", 1.0, 100), _sample("a", 2.0, 400)])
     assert store.hr_samples(session_id) == []
 
 
