@@ -1,7 +1,8 @@
 """`make soak`: kill -9 recordings at random moments, and drop BLE links, then count the damage.
 
 Prints `name=value` lines:
-- soak.crash_runs: recordings killed with SIGKILL at a random moment
+- soak.crash_runs: recordings killed with SIGKILL at a random moment (feedback models running)
+- soak.crash_runs_recording: of those, the runs killed after their session had started
 - soak.crash_corrupt: runs whose store fails `PRAGMA integrity_check` or holds an indexed video
   segment that does not play to its indexed frame count (must be 0)
 - soak.crash_max_hr_loss_s: the longest stretch of heart rate received before a kill but not in
@@ -24,14 +25,15 @@ from desktop.sources.heart_rate.simulated import SAMPLE_PERIOD_S
 from desktop.store import Store
 from desktop.store.video import is_playable
 
-KILL_AFTER_S = (0.2, 6.0)  # kill moments are drawn uniformly from this range after launch
+KILL_AFTER_S = (0.5, 8.0)  # kill moments are drawn uniformly from this range after launch
+MAX_HR_LOSS_S = 1.0  # the most heart rate a kill may cost
 ARRIVAL_SLACK_S = 0.05  # a sample due this close to the kill may not have arrived yet
 RUN_TIMEOUT_S = 60.0  # a recording that outlives this is a failure of the soak itself
 
 
 def _launch(data_dir: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "desktop.cli", "record", "--headless", "--hr", "sim:3", "--camera",
-           "synthetic", "--duration", str(RUN_TIMEOUT_S), "--data-dir", str(data_dir), "--no-feedback"]
+           "synthetic", "--duration", str(RUN_TIMEOUT_S), "--data-dir", str(data_dir)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -42,10 +44,13 @@ def _integrity_ok(db_path: Path) -> bool:
         return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def _hr_loss_s(samples_t: list[float], killed_at: float) -> float:
-    """Time span before the kill whose (strictly periodic) simulated samples were not stored."""
+def _hr_loss_s(samples_t: list[float], killed_at: float, started_at: float) -> float:
+    """Time span before the kill whose (strictly periodic) simulated samples were not stored.
+
+    With nothing stored, the whole time since the session started counts as lost: an upper bound.
+    """
     if not samples_t:
-        return 0.0
+        return max(0.0, killed_at - started_at - ARRIVAL_SLACK_S)
     first = min(samples_t)
     stored = {round((t - first) / SAMPLE_PERIOD_S) for t in samples_t}
     due = [k for k in range(int((killed_at - first) / SAMPLE_PERIOD_S) + 1)
@@ -54,28 +59,30 @@ def _hr_loss_s(samples_t: list[float], killed_at: float) -> float:
     return killed_at - (first + min(lost) * SAMPLE_PERIOD_S) if lost else 0.0
 
 
-def _inspect(data_dir: Path, killed_at: float) -> tuple[bool, float]:
-    """(corrupt, hr loss in seconds) of one killed recording."""
+def _inspect(data_dir: Path, killed_at: float) -> tuple[bool, float, bool]:
+    """(corrupt, hr loss in seconds, whether a session had started) of one killed recording."""
     if not _integrity_ok(data_dir / "trackside.sqlite"):
-        return True, 0.0
+        return True, 0.0, True
     if not (data_dir / "trackside.sqlite").exists():
-        return False, 0.0
+        return False, 0.0, False
     loss_s, corrupt = 0.0, False
     with Store.open(data_dir) as store:
-        for summary in store.list_sessions():
+        sessions = store.list_sessions()
+        for summary in sessions:
+            started_at = store.session(summary.id).started_mono_s
             for segment in store.video_segments(summary.id):
                 corrupt |= not is_playable(store.segment_file(segment), segment.frame_count)
-            by_channel: dict[str, list[float]] = {}
+            by_channel: dict[str, list[float]] = {f"sim-{i}": [] for i in (1, 2, 3)}
             for sample in store.hr_samples(summary.id):
-                by_channel.setdefault(sample.channel, []).append(sample.t_mono_s)
+                by_channel[sample.channel].append(sample.t_mono_s)
             for times in by_channel.values():
-                loss_s = max(loss_s, _hr_loss_s(times, killed_at))
-    return corrupt, loss_s
+                loss_s = max(loss_s, _hr_loss_s(times, killed_at, started_at))
+    return corrupt, loss_s, bool(sessions)
 
 
 def crash_soak(runs: int, seed: int = 0) -> dict[str, float]:
     rng = random.Random(seed)
-    corrupt_runs, max_loss_s = 0, 0.0
+    corrupt_runs, recording_runs, max_loss_s = 0, 0, 0.0
     with tempfile.TemporaryDirectory(prefix="trackside-soak-") as tmp:
         for i in range(runs):
             data_dir = Path(tmp) / f"run{i:03d}"
@@ -84,10 +91,12 @@ def crash_soak(runs: int, seed: int = 0) -> dict[str, float]:
             killed_at = time.monotonic()
             process.kill()
             process.wait(timeout=RUN_TIMEOUT_S)
-            corrupt, loss_s = _inspect(data_dir, killed_at)
+            corrupt, loss_s, recording = _inspect(data_dir, killed_at)
             corrupt_runs += corrupt
+            recording_runs += recording
             max_loss_s = max(max_loss_s, loss_s)
-    return {"soak.crash_runs": runs, "soak.crash_corrupt": corrupt_runs, "soak.crash_max_hr_loss_s": max_loss_s}
+    return {"soak.crash_runs": runs, "soak.crash_runs_recording": recording_runs, "soak.crash_corrupt": corrupt_runs,
+            "soak.crash_max_hr_loss_s": max_loss_s}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(run_ble_soak(drops=args.ble_drops))
     for name, value in figures.items():
         print(f"{name}={int(value)}" if float(value).is_integer() else f"{name}={value:.3f}", flush=True)
-    return 0 if figures["soak.crash_corrupt"] == 0 else 1
+    sound = (figures["soak.crash_corrupt"] == 0 and figures["soak.crash_max_hr_loss_s"] <= MAX_HR_LOSS_S
+             and figures["soak.ble_duplicates"] == 0 and figures["soak.ble_lost_rr"] == 0)
+    return 0 if sound else 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json, stop_on_signals
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
+from desktop.sources.camera.base import CAMERA_CHANNEL
 from desktop.store import Store
 
 logger = logging.getLogger(__name__)
@@ -20,16 +21,17 @@ logger = logging.getLogger(__name__)
 
 def record(args: argparse.Namespace, data_dir: Path) -> int:
     if not args.headless:
-        from desktop.ui.app import run_app  # the window; only this path imports Qt
-
-        return run_app(args, data_dir)
+        raise CliError("the Trackside window is not part of this release yet: add --headless", 2)
     if not args.hr and not args.camera:
         raise CliError("nothing to record: give at least one --hr SPEC or a --camera SPEC", 2)
     data_dir.mkdir(parents=True, exist_ok=True)
     hr_sources, camera = _open_sources(args)
     athletes = _assigned_athletes(data_dir, args.athlete)
     printer = _FeedbackPrinter(as_json=args.json)
-    recorder = Recorder(data_dir, hr_sources, camera, athletes=athletes, listeners=[printer])
+    try:
+        recorder = Recorder(data_dir, hr_sources, camera, athletes=athletes, listeners=[printer])
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
     if not args.no_feedback:
         from desktop.feedback import attach_feedback
 
@@ -37,7 +39,7 @@ def record(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"note: {reason}", file=sys.stderr)
     stop = threading.Event()
     with stop_on_signals(stop):
-        recorder.start()
+        recorder.start()  # on failure it closes the session itself, as interrupted
         try:
             recorder.wait(args.duration, stop)
         finally:
@@ -157,14 +159,25 @@ def sessions(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_OK
 
 
+def _athlete_channels(session) -> list:
+    """The channels that carry an athlete's heart rate (the camera's feedback has its own)."""
+    return [c for c in session.channels if c.channel != CAMERA_CHANNEL]
+
+
+def _session_json(session) -> dict:
+    as_dict = asdict(session)
+    as_dict["channels"] = [asdict(c) for c in _athlete_channels(session)]
+    return as_dict
+
+
 def _list_sessions(store: Store, as_json: bool) -> None:
     summaries = store.list_sessions()
     if as_json:
-        print_json([asdict(s) for s in summaries])
+        print_json([_session_json(s) for s in summaries])
         return
     for s in summaries:
         print(f"{s.id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
-              f"{s.status:<11} {len(s.channels)} athletes  {s.video_segment_count} video segments")
+              f"{s.status:<11} {len(_athlete_channels(s))} athletes  {s.video_segment_count} video segments")
 
 
 def _find_session(store: Store, session_id: str):
@@ -177,13 +190,13 @@ def _find_session(store: Store, session_id: str):
 def _show_session(store: Store, session_id: str, as_json: bool) -> None:
     detail = _find_session(store, session_id)
     if as_json:
-        print_json(asdict(detail))
+        print_json(_session_json(detail))
         return
     print(f"session   {detail.id}")
     print(f"started   {detail.started_wall_utc:%Y-%m-%d %H:%M:%S} UTC, {detail.duration_s or 0:.1f} s, {detail.status}")
     print(f"sources   {', '.join(detail.hr_specs) or '-'}; camera {detail.camera_spec or '-'}")
     gaps, problems = store.gaps(detail.id), store.problems(detail.id)
-    for c in detail.channels:
+    for c in _athlete_channels(detail):
         n_gaps = sum(g.channel == c.channel for g in gaps)
         print(f"  {c.display_name:<16} {c.channel:<20} {c.sample_count:>6} samples  {n_gaps} gaps")
     kinds = {}

@@ -1,12 +1,17 @@
 """The recorder: runs the chosen sources, stores everything they say, keeps live analytics.
 
 Threads (none of them the Qt thread):
-- each source grabs on its own thread and puts events on our queues (never blocking);
-- the dispatcher thread hands heart-rate events to the store writer and the live analytics, and
-  tells listeners (the CLI printer, the UI bridge);
+- each source grabs on its own thread and hands events to `post` or the frame path (never
+  blocking);
+- the dispatcher thread hands events to the store writer, the live analytics, the feedback
+  workers and the listeners (the CLI printer, the UI bridge). A listener or worker that fails is
+  logged and counted; it never stops the storing;
 - the video thread writes frames into closed segments; it drops frames rather than queue them
   when the disk falls behind, and counts the drops;
 - the store writer (desktop.store.StoreWriter) is the one thread that writes SQLite.
+
+Heart-rate events are never dropped: their queue is unbounded (a squad's events are a few
+hundred bytes a second). Frames are: their queue holds two seconds of video.
 """
 
 from __future__ import annotations
@@ -30,10 +35,9 @@ from desktop.store.video import SegmentedVideoWriter
 
 logger = logging.getLogger(__name__)
 
-EVENT_QUEUE_MAX = 10_000  # heart-rate events waiting for the dispatcher: minutes of a full squad
 MAX_VIDEO_WIDTH_PX = 960  # larger frames are scaled down before storing: ~1 MB/s of MJPG, not ~12
 VIDEO_QUEUE_S = 2.0  # frames waiting for the video writer, in seconds of video, before drops
-QUEUE_POLL_S = 0.1  # how often idle threads look at their stop flag
+QUEUE_POLL_S = 0.1  # how often a waiting recorder looks at its stop flag
 _STOP = object()  # sentinel that ends a worker queue
 
 Listener = Callable[[object], None]
@@ -71,6 +75,8 @@ class RecordingSummary:
     frames_dropped: int = 0
     video_segments: int = 0
     feedback_events: int = 0
+    events_refused: int = 0  # events the store would not take (malformed); logged, not stored
+    listener_errors: int = 0  # failures of listeners or feedback workers; logged
     problems: list[str] = field(default_factory=list)
 
 
@@ -85,6 +91,37 @@ class AthleteProfile:
     consent: bool = True
 
 
+@dataclass
+class _SourceProgress:
+    """Which of a source's channels are still streaming; a source ends when all of them have."""
+
+    open_channels: set[str] = field(default_factory=set)
+    opened_any: bool = False
+    ended: bool = False
+
+    def note(self, event: object) -> None:
+        if isinstance(event, ChannelOpened):
+            self.open_channels.add(event.channel)
+            self.opened_any = True
+        elif isinstance(event, StreamEnded):
+            self.open_channels.discard(event.channel)
+            self.ended |= self.opened_any and not self.open_channels
+        elif isinstance(event, SourceProblem) and event.fatal:
+            self.open_channels.discard(event.channel)
+            self.ended |= not self.open_channels
+
+
+def _refuse_shared_channels(sources: list[HeartRateSource]) -> None:
+    """Two sources that would record under one channel would mix two athletes' heart rate."""
+    seen: dict[str, str] = {}
+    for source in sources:
+        for channel in getattr(source, "channels", ()):  # known before start for sim and replay
+            if channel in seen:
+                raise ValueError(f"{seen[channel]} and {source.spec} would both record as {channel!r}: "
+                                 f"number simulated athletes apart (sim:N?first=K) or rename a file")
+            seen[channel] = source.spec
+
+
 class Recorder:
     """Records one session from heart-rate sources and an optional camera into a data directory."""
 
@@ -93,21 +130,23 @@ class Recorder:
                  listeners: Iterable[Listener] = (), max_video_width_px: int = MAX_VIDEO_WIDTH_PX):
         self.data_dir = Path(data_dir)
         self.hr_sources = list(hr_sources)
+        _refuse_shared_channels(self.hr_sources)
         self.camera = camera
         self._clock = clock
         self._athletes = dict(athletes or {})
         self._listeners = list(listeners)
         self._workers: list[FeedbackWorker] = []
         self._max_video_width_px = max_video_width_px
-        self._events: queue.Queue = queue.Queue(maxsize=EVENT_QUEUE_MAX)
+        self._events: queue.Queue = queue.Queue()
         self._frames: queue.Queue = queue.Queue(maxsize=self._video_queue_len())
+        self._progress = [_SourceProgress() for _ in range(len(self.hr_sources) + (camera is not None))]
         self._live: dict[str, LiveAthleteState] = {}
         self._summaries: dict[str, ChannelSummary] = {}
         self._problems: list[str] = []
-        self._counts: Counter = Counter()
-        self._open_streams = 0
+        self._counts: Counter = Counter()  # each key is written by one thread only
         self._all_ended = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._started: list = []  # sources and workers started, stopped in reverse on stop()
         self.session_id: str | None = None
         self._started_mono_s = 0.0
         self._writer: StoreWriter | None = None
@@ -120,14 +159,32 @@ class Recorder:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> str:
-        """Create the session, start the writer threads, then the sources. Returns the session id."""
+        """Create the session, start the writer threads, the workers, then the sources.
+
+        If anything fails to start, what did start is stopped, the session is closed as
+        'interrupted' with what it holds, and the error is raised.
+        """
         self._started_mono_s = self._clock()
+        self.session_id = self._create_session()
+        try:
+            self._start_threads()
+        except BaseException:
+            self._shut_down(status="interrupted")
+            raise
+        logger.info("recording session %s: %d heart-rate source(s), camera %s", self.session_id,
+                    len(self.hr_sources), "on" if self.camera else "off")
+        return self.session_id
+
+    def _create_session(self) -> str:
         with Store.open(self.data_dir) as store:
-            self.session_id = store.create_session(
+            session_id = store.create_session(
                 started_wall_utc=datetime.now(timezone.utc), started_mono_s=self._started_mono_s,
                 hr_specs=[s.spec for s in self.hr_sources], camera_spec=self.camera.spec if self.camera else None)
             for channel, profile in self._athletes.items():  # consent is checked by the store too
-                store.add_channel(self.session_id, channel, profile.name, profile.athlete_id)
+                store.add_channel(session_id, channel, profile.name, profile.athlete_id)
+        return session_id
+
+    def _start_threads(self) -> None:
         self._writer = StoreWriter(self.data_dir, self.session_id, clock=self._clock)
         self._spawn(self._dispatch_loop, "recorder-dispatch")
         if self.camera is not None:
@@ -137,14 +194,13 @@ class Recorder:
             self._spawn(self._video_loop, "recorder-video")
         for worker in self._workers:
             worker.start()
-        self._open_streams = len(self.hr_sources) + (1 if self.camera else 0)
-        for source in self.hr_sources:
-            source.start(self.post)
+            self._started.append(worker)
+        for index, source in enumerate(self.hr_sources):
+            source.start(self._sink_for(index))
+            self._started.append(source)
         if self.camera is not None:
-            self.camera.start(self._on_camera_event)
-        logger.info("recording session %s: %d heart-rate source(s), camera %s", self.session_id,
-                    len(self.hr_sources), "on" if self.camera else "off")
-        return self.session_id
+            self.camera.start(self._camera_sink(len(self.hr_sources)))
+            self._started.append(self.camera)
 
     def add_worker(self, worker: FeedbackWorker) -> None:
         """Run `worker` beside the recording; its events go through `post`. Call before `start`."""
@@ -157,7 +213,7 @@ class Recorder:
         return self._max_video_width_px, round(height * self._max_video_width_px / width)
 
     def wait(self, duration_s: float | None, stop: threading.Event | None = None) -> None:
-        """Block until `duration_s` has passed, `stop` is set, or every finite source has ended."""
+        """Block until `duration_s` has passed, `stop` is set, or every source has ended."""
         stop = stop or threading.Event()
         deadline = None if duration_s is None else self._started_mono_s + duration_s
         while not stop.is_set() and not self._all_ended.is_set():
@@ -168,24 +224,31 @@ class Recorder:
 
     def stop(self) -> RecordingSummary:
         """Stop the sources, drain every queue, close the last segment and the session."""
-        for source in self.hr_sources:
-            source.stop()
-        if self.camera is not None:
-            self.camera.stop()
-        for worker in self._workers:
-            worker.stop()  # after the sources: their last feedback still reaches the store
+        ended_mono_s = self._shut_down(status="completed")
+        return self._summary(ended_mono_s)
+
+    def _shut_down(self, status: str) -> float:
+        for part in reversed(self._started):  # sources first, then workers: their last word is kept
+            part.stop()
+        self._started.clear()
         self._events.put(_STOP)
         if self._video is not None:
             self._frames.put(_STOP)
         for thread in self._threads:
             thread.join()
-        if self._video is not None:
-            self._video.close()
         ended_mono_s = self._clock()
-        self._writer.close()
-        with Store.open(self.data_dir) as store:
-            store.finish_session(self.session_id, ended_mono_s=ended_mono_s, status="completed")
-        return self._summary(ended_mono_s)
+        try:
+            if self._video is not None:
+                self._video.close()
+            if self._writer is not None:
+                self._writer.close()
+        except Exception:
+            status = "interrupted"
+            raise
+        finally:
+            with Store.open(self.data_dir) as store:
+                store.finish_session(self.session_id, ended_mono_s=ended_mono_s, status=status)
+        return ended_mono_s
 
     @property
     def athletes(self) -> dict[str, AthleteProfile]:
@@ -200,57 +263,78 @@ class Recorder:
         thread.start()
         self._threads.append(thread)
 
-    # -- what sources call (their threads): enqueue only --------------------------------------
+    # -- what sources and workers call (their threads): enqueue only --------------------------
 
     def post(self, event: object) -> None:
-        """Hand an event to the recorder from any thread; never blocks."""
-        try:
-            self._events.put_nowait(event)
-        except queue.Full:
-            self._counts["events_dropped"] += 1
+        """Hand an event to the recorder from any thread (a feedback worker's, say); never blocks."""
+        self._events.put((None, event))
 
-    def _on_camera_event(self, event: object) -> None:
-        if not isinstance(event, Frame):
-            self.post(event)
-            return
-        for worker in self._workers:
-            if hasattr(worker, "offer"):
-                worker.offer(event)
-        try:
-            self._frames.put_nowait(event)
-        except queue.Full:
-            self._counts["frames_dropped"] += 1
+    def _sink_for(self, source_index: int) -> Callable[[object], None]:
+        return lambda event: self._events.put((source_index, event))
+
+    def _camera_sink(self, source_index: int) -> Callable[[object], None]:
+        def on_camera_event(event: object) -> None:
+            if not isinstance(event, Frame):
+                self._events.put((source_index, event))
+                return
+            for worker in self._workers:
+                if hasattr(worker, "offer"):
+                    worker.offer(event)
+            try:
+                self._frames.put_nowait(event)
+            except queue.Full:
+                self._counts["frames_dropped"] += 1
+        return on_camera_event
 
     # -- worker threads ---------------------------------------------------------------------
 
     def _dispatch_loop(self) -> None:
-        while (event := self._events.get()) is not _STOP:
-            self._handle(event)
-            for worker in self._workers:
-                if hasattr(worker, "on_event"):
-                    worker.on_event(event)
-            for listener in self._listeners:
-                listener(event)
+        while (item := self._events.get()) is not _STOP:
+            source_index, event = item
+            if source_index is not None:
+                self._note_progress(source_index, event)
+            event = self._handle(event)
+            self._tell_others(event)
 
-    def _handle(self, event: object) -> None:
+    def _note_progress(self, source_index: int, event: object) -> None:
+        self._progress[source_index].note(event)
+        if all(p.ended for p in self._progress):
+            self._all_ended.set()
+
+    def _tell_others(self, event: object) -> None:
+        hooks = [w.on_event for w in self._workers if hasattr(w, "on_event")] + self._listeners
+        for hook in hooks:
+            try:
+                hook(event)
+            except Exception:
+                self._counts["listener_errors"] += 1
+                logger.exception("a listener failed on a %s; the recording goes on", type(event).__name__)
+
+    def _handle(self, event: object) -> object:
         """Account for the event and store it (heart rate only for consenting athletes)."""
         if isinstance(event, ChannelOpened):
             event = self._open_channel(event)
         elif isinstance(event, HeartRateSample):
             self._count_sample(event)
             if not self._may_store(event.channel):
-                return  # shown live, never stored
+                return event  # shown live, never stored
         elif isinstance(event, FeedbackEvent):
             self._counts["feedback_events"] += 1
             if not self._may_store(event.channel):
-                return
+                return event
         elif isinstance(event, SignalGap):
-            self._channel(event.channel).gaps += 1
+            self._note_gap(event)
         elif isinstance(event, SourceProblem):
             self._note_problem(event)
-        elif isinstance(event, StreamEnded):
-            self._stream_ended()
-        self._writer.put(event)
+        self._store(event)
+        return event
+
+    def _store(self, event: object) -> None:
+        try:
+            self._writer.put(event)
+        except (ValueError, TypeError) as exc:  # the store refuses a malformed event: count it, go on
+            self._counts["events_refused"] += 1
+            logger.warning("the store refused a %s: %s", type(event).__name__, exc)
 
     def _open_channel(self, event: ChannelOpened) -> ChannelOpened:
         profile = self._athletes.get(event.channel)
@@ -277,16 +361,16 @@ class Recorder:
         if live is not None:
             live.add(sample)
 
+    def _note_gap(self, gap: SignalGap) -> None:
+        self._channel(gap.channel).gaps += 1
+        live = self._live.get(gap.channel)
+        if live is not None:
+            live.add_gap()  # no RMSSD or zone time across the hole
+
     def _note_problem(self, problem: SourceProblem) -> None:
         self._channel(problem.channel).problems += 1
         if problem.fatal:
             self._problems.append(f"{problem.channel}: {problem.message}")
-            self._stream_ended()
-
-    def _stream_ended(self) -> None:
-        self._open_streams -= 1
-        if self._open_streams <= 0:
-            self._all_ended.set()
 
     def _video_loop(self) -> None:
         while (frame := self._frames.get()) is not _STOP:
@@ -310,8 +394,10 @@ class Recorder:
                 summary.max_hr_bpm = live.max_hr_bpm
                 summary.trimp_edwards = live.trimp_edwards
             channels.append(summary)
+        counts = self._counts
         return RecordingSummary(
             session_id=self.session_id, duration_s=ended_mono_s - self._started_mono_s, channels=channels,
-            frames_recorded=self._counts["frames_recorded"], frames_dropped=self._counts["frames_dropped"],
-            video_segments=self._counts["video_segments"], feedback_events=self._counts["feedback_events"],
+            frames_recorded=counts["frames_recorded"], frames_dropped=counts["frames_dropped"],
+            video_segments=counts["video_segments"], feedback_events=counts["feedback_events"],
+            events_refused=counts["events_refused"], listener_errors=counts["listener_errors"],
             problems=list(self._problems))

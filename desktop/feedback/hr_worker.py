@@ -5,8 +5,9 @@ only enqueues. The worker thread keeps one window per athlete (built by the same
 the training windows) and runs the int8 heart-rate model on LiteRT every few seconds per athlete.
 
 Effort, the model's second input, comes from the best signal present: power, speed or cadence on
-the sample (scaled by the athlete's 95th percentile so far, as training scales a recording), else
-the coach's work/rest marks, else the movement model's class (moving = work).
+the sample (scaled by the athlete's 95th percentile so far, as training scales a recording; the
+shared features turn it into a work/rest state), else the coach's work/rest marks, else the
+movement model's class (moving = work).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from desktop.sources.events import FeedbackEvent, Marker, Sink
 from desktop.sources.heart_rate.base import HeartRateSample
-from edge_models.features.hr import HORIZONS_S, FeatureError, decode_forecast
+from edge_models.features.hr import HORIZONS_S, WINDOW_S, FeatureError, decode_forecast
 from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch, predicted_rep_peak_bpm,
                                               time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
@@ -39,7 +40,9 @@ EFFORT_HISTORY = 600  # effort samples kept to scale power/speed/cadence (10 min
 EFFORT_PERCENTILE = 95.0  # matches the training features: effort 1 = the 95th percentile
 RECOVERED_DEFAULT_BPM = 120.0  # "recovered" target when the athlete's resting HR is unknown
 RECOVERED_RESERVE_FRACTION = 0.3  # else: resting HR plus 30 % of the heart-rate reserve
-MOVING_LABELS = frozenset({"walk", "run", "jump", "sprint", "lunge", "throw", "squat", "hop"})
+# Movement classes that mean the athlete is resting; the team defines its classes, every other
+# class the movement model gives counts as work.
+RESTING_LABELS = frozenset({"stand", "still", "rest", "idle", "sit", "lie"})
 _STOP = object()
 
 
@@ -50,6 +53,7 @@ class _Athlete:
     effort_values: deque = field(default_factory=lambda: deque(maxlen=EFFORT_HISTORY))
     last_forecast_t_s: float = -np.inf
     effort: float | None = None
+    marked: bool = False  # the coach's marks set this athlete's work/rest: the camera defers
     recovered_bpm: float = RECOVERED_DEFAULT_BPM
 
 
@@ -59,7 +63,7 @@ class HeartRateFeedbackWorker:
     def __init__(self, sink: Sink, model_path: Path, manifest: ModelManifest, *,
                  recovered_bpm: dict[str, float] | None = None, clock: Callable[[], float] = time.monotonic):
         self._sink = sink
-        self._model_path = Path(model_path)
+        self._runner = ModelRunner.from_path(model_path)  # a bad model fails here, before recording
         self._manifest = manifest
         self._band = ForecastBand.from_metrics(manifest.metrics["int8"])
         self._recovered_bpm = dict(recovered_bpm or {})
@@ -69,16 +73,18 @@ class HeartRateFeedbackWorker:
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.forecasts = 0
+        self.failures = 0
 
     def start(self) -> None:
-        runner = ModelRunner.from_path(self._model_path)  # a bad model fails here, before recording
-        self._thread = threading.Thread(target=self._run, args=(runner,), name="hr-feedback", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(self._runner,), name="hr-feedback", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        if self._thread is None:
+            self._runner.close()  # never started
+            return
         self._queue.put(_STOP)
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
 
     def on_event(self, event: object) -> None:
         """Called on the dispatcher thread: enqueue what matters, never wait."""
@@ -92,12 +98,19 @@ class HeartRateFeedbackWorker:
     def _run(self, runner: ModelRunner) -> None:
         with runner:
             while (event := self._queue.get()) is not _STOP:
-                if isinstance(event, HeartRateSample):
-                    self._on_sample(runner, event)
-                elif isinstance(event, Marker):
-                    self._on_marker(event)
-                else:
-                    self._on_movement(event)
+                try:
+                    self._on_event(runner, event)
+                except Exception:  # one bad window must not end forecasts for the session
+                    self.failures += 1
+                    logger.exception("heart-rate feedback failed on a %s", type(event).__name__)
+
+    def _on_event(self, runner: ModelRunner, event: object) -> None:
+        if isinstance(event, HeartRateSample):
+            self._on_sample(runner, event)
+        elif isinstance(event, Marker):
+            self._on_marker(event)
+        else:
+            self._on_movement(event)
 
     def _athlete(self, channel: str) -> _Athlete:
         if channel not in self._athletes:
@@ -134,12 +147,14 @@ class HeartRateFeedbackWorker:
             return
         channels = [marker.channel] if marker.channel else list(self._athletes)
         for channel in channels:
-            self._set_state_effort(self._athlete(channel), marker.t_mono_s, 1.0 if marker.kind == "work" else 0.0)
+            athlete = self._athlete(channel)
+            athlete.marked = True
+            self._set_state_effort(athlete, marker.t_mono_s, 1.0 if marker.kind == "work" else 0.0)
 
     def _on_movement(self, event: FeedbackEvent) -> None:
-        effort = 1.0 if event.payload.get("label") in MOVING_LABELS else 0.0
+        effort = 0.0 if event.payload.get("label") in RESTING_LABELS else 1.0
         for athlete in self._athletes.values():
-            if not athlete.effort_values:  # a measured effort signal wins over the camera
+            if not athlete.effort_values and not athlete.marked:  # measured effort and marks win
                 self._set_state_effort(athlete, event.t_mono_s, effort)
 
     @staticmethod
@@ -155,7 +170,7 @@ class HeartRateFeedbackWorker:
     def _forecast(self, runner: ModelRunner, channel: str, athlete: _Athlete) -> None:
         window = athlete.window.model_input()
         if window is None:
-            return  # not yet two minutes of heart rate without a hole
+            return  # not yet 20 s of heart rate since the start or the last hole
         t_s, hr_now = athlete.window.t_last_s, athlete.window.hr_now_bpm
         ahead = decode_forecast(runner.run(window), hr_now)
         forecast = HrForecast(t_s, hr_now, tuple(float(v) for v in ahead))
@@ -166,6 +181,8 @@ class HeartRateFeedbackWorker:
         payload["rep_peak_bpm"] = round(predicted_rep_peak_bpm(forecast), 1)
         payload["recover_to_bpm"] = athlete.recovered_bpm
         payload["recover_in_s"] = recovery.seconds
+        payload["history_s"] = round(athlete.window.history_s)
+        payload["warming_up"] = athlete.window.history_s < WINDOW_S  # padded window: less certain
         self.forecasts += 1
         self._emit(channel, t_s, "hr_forecast", payload)
 

@@ -44,13 +44,14 @@ class VideoFeedbackWorker:
                  pose_options: PoseEstimatorOptions | None = None, clock: Callable[[], float] = time.monotonic):
         self._sink = sink
         self._movement = movement
-        self._pose_options = pose_options
+        self._estimator = PoseEstimator.create_from_options(pose_options)  # missing models fail here
         self._clock = clock
         self._slot: LatestSlot[Frame] = LatestSlot()
         self._thread: threading.Thread | None = None
         self._last_pose_event_s = -math.inf
         self.latencies_s: list[float] = []  # frame grabbed → feedback out, one per processed frame
         self.frames_processed = 0
+        self.failures = 0
 
     @property
     def frames_dropped(self) -> int:
@@ -61,29 +62,34 @@ class VideoFeedbackWorker:
         self._slot.offer(frame)
 
     def start(self) -> None:
-        estimator = PoseEstimator.create_from_options(self._pose_options)  # fails here, not in the thread
-        self._thread = threading.Thread(target=self._run, args=(estimator,), name="video-feedback", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="video-feedback", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._slot.close()
         if self._thread is not None:
             self._thread.join()
+        else:
+            self._close_models()  # never started: the thread did not get to close them
 
-    def _run(self, estimator: PoseEstimator) -> None:
-        with estimator:
-            while (frame := self._slot.take(TAKE_TIMEOUT_S)) is not None or not self._slot.closed:
-                if frame is not None:
-                    self._process(estimator, frame)
+    def _run(self) -> None:
+        while (frame := self._slot.take(TAKE_TIMEOUT_S)) is not None or not self._slot.closed:
+            if frame is None:
+                continue
+            try:
+                self._process(frame)
+            except Exception:  # one bad frame or model hiccup must not end feedback for the session
+                self.failures += 1
+                logger.exception("video feedback failed on frame %d", frame.index)
+        self._close_models()
+
+    def _close_models(self) -> None:
+        self._estimator.close()
         if self._movement is not None:
             self._movement.close()
 
-    def _process(self, estimator: PoseEstimator, frame: Frame) -> None:
-        try:
-            pose = estimator.process(frame.image, frame.t_mono_s)
-        except ValueError as exc:  # a frame the model cannot take: report, keep going
-            logger.warning("pose skipped a frame: %s", exc)
-            return
+    def _process(self, frame: Frame) -> None:
+        pose = self._estimator.process(frame.image, frame.t_mono_s)
         self._emit_pose(pose, frame.t_mono_s)
         if self._movement is not None:
             movement = self._movement.update(pose, frame.t_mono_s)

@@ -95,3 +95,49 @@ def test_live_analytics_follow_the_session(data_dir):
     assert zones_s.sum() == pytest.approx(299, abs=2)  # every second lands in one zone (or below)
     assert zones_s[3:].sum() > 30  # the work intervals reach zone 3 and above
     assert summary.channels[0].trimp_edwards > 5
+
+
+def test_a_failing_listener_never_stops_the_storing(data_dir):
+    def broken_terminal(event):
+        raise BrokenPipeError("the coach piped the output into `head`")
+
+    summary = record(data_dir, [SimulatedHeartRateSource(2, speed=math.inf, duration_s=199)],
+                     listeners=[broken_terminal])
+    with Store.open(data_dir) as store:
+        (session,) = store.list_sessions()
+        assert len(store.hr_samples(session.id)) == 2 * 200
+    assert summary.listener_errors > 400  # every event still reached it, and each failure was counted
+
+
+def test_the_recording_ends_when_every_channel_of_every_source_has_ended(data_dir):
+    quick = SimulatedHeartRateSource(3, speed=math.inf, duration_s=5)  # its three channels end at once
+    slower = SimulatedHeartRateSource(1, speed=50.0, duration_s=60, first_number=4)  # ~1.2 s of wall time
+    recorder = Recorder(data_dir, [quick, slower])
+    recorder.start()
+    recorder.wait(WAIT_LIMIT_S)
+    summary = recorder.stop()
+    samples = {c.channel: c.samples for c in summary.channels}
+    assert samples == {"sim-1": 6, "sim-2": 6, "sim-3": 6, "sim-4": 61}  # the slow one ran to its end
+
+
+def test_two_sources_with_the_same_channel_are_refused_before_recording(data_dir):
+    with pytest.raises(ValueError, match="sim-1"):
+        Recorder(data_dir, [SimulatedHeartRateSource(3), SimulatedHeartRateSource(1)])
+
+
+class _WorkerThatCannotStart:
+    def start(self):
+        raise RuntimeError("model file unreadable")
+
+    def stop(self):
+        pass
+
+
+def test_a_part_that_fails_to_start_leaves_a_closed_session_and_no_thread(data_dir):
+    recorder = Recorder(data_dir, [SimulatedHeartRateSource(1, speed=2.0)])
+    recorder.add_worker(_WorkerThatCannotStart())
+    with pytest.raises(RuntimeError, match="unreadable"):
+        recorder.start()
+    with Store.open(data_dir) as store:
+        (session,) = store.list_sessions()
+        assert session.status == "interrupted"

@@ -8,7 +8,7 @@ from typing import Callable
 from desktop.sources.heart_rate.base import HeartRateSource
 from desktop.sources.spec import SpecError, parse_spec
 
-ACCEPTED = "sim:N[?speed=S], replay:FILE.fit|.tcx|.npy[?speed=S], ble:AA:BB:CC:DD:EE:FF, ble:any"
+ACCEPTED = "sim:N[?speed=S&first=K&seed=X], replay:FILE.fit|.tcx|.npy[?speed=S], ble:AA:BB:CC:DD:EE:FF, ble:any"
 
 
 def open_heart_rate_source(spec: str, *, clock: Callable[[], float] = time.monotonic,
@@ -23,7 +23,8 @@ def open_heart_rate_source(spec: str, *, clock: Callable[[], float] = time.monot
         except ValueError:
             raise SpecError(f"{spec!r}: sim needs a number of athletes, e.g. sim:3") from None
         return SimulatedHeartRateSource(count, speed=parsed.float_option("speed", 1.0),
-                                        seed=parsed.int_option("seed", 0), duration_s=duration_s, clock=clock)
+                                        seed=parsed.int_option("seed", 0), first_number=parsed.int_option("first", 1),
+                                        duration_s=duration_s, clock=clock)
     if parsed.scheme == "replay":
         from desktop.sources.heart_rate.replay import ReplayHeartRateSource
 

@@ -57,6 +57,7 @@ class ReplayHeartRateSource:
         self.path = Path(path)
         self.spec = f"replay:{self.path}" + ("" if speed == 1.0 else f"?speed={speed}")
         self.channel = channel or self.path.stem
+        self.channels = [self.channel]
         beats, laps_s = _load(self.path)
         self._beats = [b for b in beats if b.t_rec_s >= start_offset_s]
         self._laps_s = [t - start_offset_s for t in laps_s if t > start_offset_s]

@@ -38,12 +38,12 @@ class SimulatedAthlete:
     work_intensity: float  # fraction of heart-rate reserve reached in a work interval
 
 
-def squad(count: int, seed: int = 0) -> list[SimulatedAthlete]:
-    """A reproducible squad of `count` athletes with varied fitness."""
+def squad(count: int, seed: int = 0, first_number: int = 1) -> list[SimulatedAthlete]:
+    """A reproducible squad of `count` athletes with varied fitness, numbered from `first_number`."""
     rng = np.random.default_rng(seed)
     return [
         SimulatedAthlete(
-            name=f"Athlete {i + 1}",
+            name=f"Athlete {first_number + i}",
             hr_rest_bpm=float(rng.uniform(48, 64)),
             hr_max_bpm=float(rng.uniform(182, 200)),
             work_intensity=float(rng.uniform(0.75, 0.92)),
@@ -101,11 +101,12 @@ class SimulatedHeartRateSource:
     """
 
     def __init__(self, count: int, *, speed: float = 1.0, seed: int = 0, duration_s: float | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 first_number: int = 1, clock: Callable[[], float] = time.monotonic):
         if count < 1:
             raise ValueError("sim needs at least one athlete, e.g. sim:3")
-        self.spec = f"sim:{count}"
-        self.athletes = squad(count, seed)
+        self.spec = f"sim:{count}" + ("" if first_number == 1 else f"?first={first_number}")
+        self.athletes = squad(count, seed, first_number)
+        self.channels = [f"sim-{first_number + i}" for i in range(count)]
         self._models = [_AthleteModel(a, np.random.default_rng(seed * 1000 + i)) for i, a in enumerate(self.athletes)]
         self._speed = speed
         self._duration_s = duration_s
@@ -113,9 +114,8 @@ class SimulatedHeartRateSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @staticmethod
-    def channel_of(index: int) -> str:
-        return f"sim-{index + 1}"
+    def channel_of(self, index: int) -> str:
+        return self.channels[index]
 
     def start(self, sink: Sink) -> None:
         self._thread = threading.Thread(target=self._run, args=(sink,), name="sim-hr", daemon=True)

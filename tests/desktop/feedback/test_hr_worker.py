@@ -1,0 +1,96 @@
+"""Heart-rate forecasts from the shipped int8 model, fed the way the recorder feeds them."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+
+from desktop.feedback.hr_worker import FORECAST_PERIOD_S, HeartRateFeedbackWorker
+from desktop.feedback.models import BUNDLED_MODELS_DIR, model_store
+from desktop.sources.events import FeedbackEvent, Marker
+from desktop.sources.heart_rate.base import HeartRateSample
+from desktop.sources.heart_rate.simulated import SimulatedHeartRateSource
+from tests.support.waiting import wait_until
+
+WAIT_S = 60.0  # generous: the machine is shared
+
+
+class Collector(list):
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def __call__(self, event):
+        with self.lock:
+            self.append(event)
+
+    def of(self, kind):
+        with self.lock:
+            return [e for e in self if isinstance(e, FeedbackEvent) and e.kind == kind]
+
+
+@pytest.fixture
+def worker_and_sink(tmp_path):
+    path, manifest = model_store(tmp_path).active("heart_rate")  # nothing installed: the bundled model
+    sink = Collector()
+    worker = HeartRateFeedbackWorker(sink, path, manifest, recovered_bpm={"sim-1": 110.0})
+    worker.start()
+    yield worker, sink, manifest
+    worker.stop()
+
+
+def simulated_session(duration_s: float) -> list:
+    events = []
+    source = SimulatedHeartRateSource(1, speed=math.inf, duration_s=duration_s)
+    source.start(events.append)
+    source.stop()
+    return [e for e in events if isinstance(e, (HeartRateSample, Marker))]
+
+
+def test_forecasts_start_after_twenty_seconds_and_come_every_few_seconds(worker_and_sink):
+    worker, sink, manifest = worker_and_sink
+    for event in simulated_session(199):  # warm-up, one 40 s work bout, most of a rest
+        worker.on_event(event)
+    wait_until(lambda: len(sink.of("hr_forecast")) >= 30, WAIT_S, "forecasts for 200 s of heart rate")
+    forecasts = sink.of("hr_forecast")
+    first = forecasts[0]
+    assert first.payload["history_s"] == 20 and first.payload["warming_up"]
+    assert not forecasts[-1].payload["warming_up"]
+    gaps = [b.t_mono_s - a.t_mono_s for a, b in zip(forecasts, forecasts[1:])]
+    assert min(gaps) >= FORECAST_PERIOD_S
+    assert {(e.model_name, e.model_version) for e in forecasts} == {(manifest.name, manifest.version)}
+    for f in forecasts:
+        p = f.payload
+        assert all(40 < p[k] < 220 for k in ("hr_10s_bpm", "hr_30s_bpm", "hr_60s_bpm", "rep_peak_bpm"))
+        assert p["rep_peak_bpm"] >= max(p["hr_10s_bpm"], p["hr_30s_bpm"], p["hr_60s_bpm"]) - 1e-6
+        assert p["recover_in_s"] is None or 0 <= p["recover_in_s"] <= 60
+
+
+def test_a_heart_rate_that_leaves_the_forecast_band_is_called_unusual(worker_and_sink):
+    worker, sink, _ = worker_and_sink
+    session = simulated_session(100)
+    for event in session:
+        worker.on_event(event)
+    wait_until(lambda: sink.of("hr_forecast"), WAIT_S, "a first forecast")
+    last = max(e.t_mono_s for e in session if isinstance(e, HeartRateSample))
+    for k in range(1, 70):  # a sudden, sustained 60 bpm jump that no forecast expected
+        worker.on_event(HeartRateSample("sim-1", last + k, 175))
+    jumped = lambda: [e.payload for e in sink.of("unusual_response") if e.t_mono_s > last]  # noqa: E731
+    wait_until(jumped, WAIT_S, "an unusual response after the jump")
+    unusual = jumped()[0]
+    assert unusual["observed_bpm"] == 175 and unusual["observed_bpm"] - unusual["forecast_bpm"] > 20
+
+
+def test_a_broken_model_file_is_refused_before_recording(tmp_path):
+    bad = tmp_path / "model.tflite"
+    bad.write_bytes(b"not a model")
+    _, manifest = model_store(tmp_path).active("heart_rate")
+    with pytest.raises(Exception, match="model"):
+        HeartRateFeedbackWorker(lambda e: None, bad, manifest)
+
+
+def test_the_bundled_model_is_the_one_shipped_with_the_app(tmp_path):
+    path, _ = model_store(tmp_path).active("heart_rate")
+    assert path.parent == BUNDLED_MODELS_DIR / "heart_rate"

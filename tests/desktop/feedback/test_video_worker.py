@@ -1,0 +1,90 @@
+"""Pose and movement on real video frames, off the camera thread, dropping rather than queueing."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import pytest
+
+from desktop.feedback.models import BUNDLED_MODELS_DIR
+from desktop.feedback.video_worker import POSE_MODEL_NAME, VideoFeedbackWorker
+from desktop.sources.camera.base import Frame
+from desktop.sources.events import FeedbackEvent
+from edge_models.movement_live import LiveMovementClassifier
+from tests.support.assets import real_asset
+from tests.support.waiting import wait_until
+
+WAIT_S = 60.0  # generous: the machine is shared
+
+
+def clip_frames(count: int) -> list[Frame]:
+    capture = cv2.VideoCapture(str(real_asset("demo.mp4")))
+    frames = []
+    while len(frames) < count:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(Frame(len(frames), len(frames) / 30.0, image))
+    capture.release()
+    return frames
+
+
+class Collector:
+    def __init__(self):
+        self.events: list[FeedbackEvent] = []
+        self.changed = threading.Condition()
+
+    def __call__(self, event):
+        with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    def wait_for(self, predicate, what: str):
+        with self.changed:
+            assert self.changed.wait_for(lambda: predicate(self.events), timeout=WAIT_S), what
+
+    def of(self, kind):
+        return [e for e in self.events if e.kind == kind]
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return clip_frames(90)
+
+
+def test_pose_and_movement_come_from_the_real_clip_with_their_model_versions(frames):
+    sink = Collector()
+    movement = LiveMovementClassifier.from_bundled(BUNDLED_MODELS_DIR / "movement")
+    worker = VideoFeedbackWorker(sink, movement=movement, clock=lambda: frames[-1].t_mono_s)
+    worker.start()
+    try:
+        for frame in frames:  # one at a time, as a camera at the worker's own pace would
+            done = worker.frames_processed + worker.failures
+            worker.offer(frame)
+            wait_until(lambda: worker.frames_processed + worker.failures > done, WAIT_S, "the frame to be processed")
+    finally:
+        worker.stop()
+    poses = sink.of("pose")
+    assert worker.failures == 0 and worker.frames_dropped == 0
+    assert poses and all(e.model_name == POSE_MODEL_NAME for e in poses)
+    found = [e for e in poses if e.payload["found"]]
+    assert len(found) >= 0.8 * len(poses)
+    assert all(0 <= e.payload.get("right_knee", 90) <= 180 for e in found)
+    moves = sink.of("movement")
+    assert moves and {e.model_version for e in moves} == {movement.model_version}
+    assert moves[0].payload["label"] in movement.labels
+
+
+def test_frames_offered_faster_than_pose_runs_are_dropped_not_queued(frames):
+    sink = Collector()
+    worker = VideoFeedbackWorker(sink)
+    worker.start()
+    try:
+        for frame in frames:  # a burst: far faster than 90 pose runs can finish
+            worker.offer(frame)
+    finally:
+        worker.stop()
+    assert worker.frames_dropped > 0
+    assert worker.frames_processed + worker.frames_dropped == len(frames)
+    assert worker.frames_processed >= 1
