@@ -77,7 +77,7 @@ class VideoFeedbackWorker:
             if frame is None:
                 continue
             try:
-                self._process(frame)
+                self.process(frame)
             except Exception:  # one bad frame or model hiccup must not end feedback for the session
                 self.failures += 1
                 logger.exception("video feedback failed on frame %d", frame.index)
@@ -88,7 +88,8 @@ class VideoFeedbackWorker:
         if self._movement is not None:
             self._movement.close()
 
-    def _process(self, frame: Frame) -> None:
+    def process(self, frame: Frame) -> None:
+        """Pose, then movement, on one frame, on the calling thread (the worker thread, or a bench)."""
         pose = self._estimator.process(frame.image, frame.t_mono_s)
         self._emit_pose(pose, frame.t_mono_s)
         if self._movement is not None:
