@@ -47,7 +47,6 @@ $(VENV)/.laptop: pyproject.toml $(VENV)/.created
 
 $(VENV)/.full: pyproject.toml $(VENV)/.laptop
 	$(PY) -m pip install --quiet -e '.[training,test]'
-	$(PY) -m pip install --quiet --no-deps 'tf_keras==2.21.0'
 	touch $@
 
 setup-laptop: apt $(VENV)/.laptop
