@@ -11,8 +11,6 @@ possible with timestamps spaced as recorded. A hole in the recording (no heart r
 from __future__ import annotations
 
 import logging
-import math
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,9 @@ from typing import Callable
 
 import numpy as np
 
-from desktop.sources.events import ChannelOpened, Marker, SignalGap, Sink, SourceProblem, StreamEnded
+from desktop.sources.events import ChannelOpened, Marker, SignalGap, Sink, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
+from desktop.sources.paced import PacedSource
 from desktop.sources.spec import SpecError, parse_spec
 from edge_models.recordings import RecordingError, read_recording, read_rr_series
 
@@ -45,50 +44,31 @@ class _Beat:
     cadence_rpm: float | None = None
 
 
-class ReplayHeartRateSource:
+class ReplayHeartRateSource(PacedSource):
     """One athlete's recorded session replayed as a heart-rate source (see the module doc)."""
 
     def __init__(self, path: str | Path, *, speed: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  channel: str | None = None, start_offset_s: float = 0.0):
         if not speed > 0:
             raise ValueError(f"replay speed must be positive, got {speed!r}")
+        self.path = Path(path)
+        self.channel = channel or self.path.stem
+        super().__init__(speed=speed, clock=clock, thread_name=f"replay-{self.channel}")
         if not start_offset_s >= 0:
             raise ValueError(f"start_offset_s must be >= 0, got {start_offset_s!r}")
-        self.path = Path(path)
         self.spec = f"replay:{self.path}" + ("" if speed == 1.0 else f"?speed={speed}")
-        self.channel = channel or self.path.stem
         self.channels = [self.channel]
         beats, laps_s = _load(self.path)
         self._beats = [b for b in beats if b.t_rec_s >= start_offset_s]
         self._laps_s = [t - start_offset_s for t in laps_s if t > start_offset_s]
         self._offset_s = start_offset_s
-        self._speed = speed
-        self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @property
     def sample_count(self) -> int:
         """How many heart-rate samples a full replay delivers."""
         return len(self._beats)
 
-    def start(self, sink: Sink) -> None:
-        self._thread = threading.Thread(target=self._run, args=(sink,), name=f"replay-{self.channel}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self, sink: Sink) -> None:
-        try:
-            self._replay(sink)
-        except Exception as exc:  # a source never raises into the recorder
-            logger.exception("replay of %s failed", self.channel)
-            sink(SourceProblem(self.channel, self._clock(), "replay_failed", str(exc), fatal=True))
-
-    def _replay(self, sink: Sink) -> None:
+    def _play(self, sink: Sink) -> None:
         t0 = self._clock()
         sink(ChannelOpened(self.channel, self.path.stem, t0))
         laps = list(self._laps_s)
@@ -108,23 +88,11 @@ class ReplayHeartRateSource:
         sink(StreamEnded(self.channel, last[1] if last else t0))
 
     def _stamp(self, t0: float, rec_s: float, now: float) -> float:
-        return t0 + rec_s if math.isinf(self._speed) else now
-
-    def _wait_until(self, t0: float, rec_s: float) -> float | None:
-        """Wait (interruptibly) until a sample is due; its timestamp, or None when stopped."""
-        if self._stop.is_set():
-            return None
-        if math.isinf(self._speed):
-            return t0 + rec_s
-        due = t0 + rec_s / self._speed
-        while (remaining := due - self._clock()) > 0:
-            if self._stop.wait(remaining):
-                return None
-        return self._clock()
+        return t0 + rec_s if self.flat_out else now
 
     def _close_open_gap(self, sink: Sink, last: tuple[_Beat, float] | None) -> None:
         """Stopped inside a hole of the recording: record the hole up to now."""
-        if last is None or math.isinf(self._speed):
+        if last is None or self.flat_out:
             return
         now = self._clock()
         if (now - last[1]) * self._speed > RECORDED_GAP_S:

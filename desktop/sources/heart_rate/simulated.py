@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -18,6 +17,7 @@ import numpy as np
 
 from desktop.sources.events import ChannelOpened, Marker, Sink, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
+from desktop.sources.paced import PacedSource
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class _AthleteModel:
         return tuple(rr_intervals)
 
 
-class SimulatedHeartRateSource:
+class SimulatedHeartRateSource(PacedSource):
     """`sim:N`: N simulated athletes, one sample each per second.
 
     `speed=1` runs in real time; a larger speed compresses time; `speed=inf` emits as fast as
@@ -104,29 +104,17 @@ class SimulatedHeartRateSource:
                  first_number: int = 1, clock: Callable[[], float] = time.monotonic):
         if count < 1:
             raise ValueError("sim needs at least one athlete, e.g. sim:3")
+        super().__init__(speed=speed, clock=clock, thread_name="sim-hr")
         self.spec = f"sim:{count}" + ("" if first_number == 1 else f"?first={first_number}")
         self.athletes = squad(count, seed, first_number)
         self.channels = [f"sim-{first_number + i}" for i in range(count)]
         self._models = [_AthleteModel(a, np.random.default_rng(seed * 1000 + i)) for i, a in enumerate(self.athletes)]
-        self._speed = speed
         self._duration_s = duration_s
-        self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def channel_of(self, index: int) -> str:
         return self.channels[index]
 
-    def start(self, sink: Sink) -> None:
-        self._thread = threading.Thread(target=self._run, args=(sink,), name="sim-hr", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self, sink: Sink) -> None:
+    def _play(self, sink: Sink) -> None:
         t0 = self._clock()
         for i, athlete in enumerate(self.athletes):
             sink(ChannelOpened(self.channel_of(i), athlete.name, t0))
@@ -152,13 +140,3 @@ class SimulatedHeartRateSource:
         effort = effort_at(elapsed_s)
         if effort in (0.0, 1.0) and effort_at(elapsed_s - SAMPLE_PERIOD_S) != effort:
             sink(Marker(t, "work" if effort == 1.0 else "rest", "simulated schedule"))
-
-    def _wait_until(self, t0: float, elapsed_s: float) -> float | None:
-        """Wait (interruptibly) until the sample is due; its timestamp, or None when stopped."""
-        if math.isinf(self._speed):
-            return t0 + elapsed_s
-        due = t0 + elapsed_s / self._speed
-        while (remaining := due - self._clock()) > 0:
-            if self._stop.wait(remaining):
-                return None
-        return self._clock()

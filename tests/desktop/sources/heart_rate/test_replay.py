@@ -6,7 +6,6 @@ import math
 import queue
 import time
 
-import numpy as np
 import pytest
 
 from desktop.sources.events import ChannelOpened, Marker, SignalGap, StreamEnded
