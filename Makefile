@@ -19,6 +19,7 @@ run: setup-laptop data
 	  --duration $(RUN_DURATION_S) --data-dir "$(RUN_DATA_DIR)"
 
 test: setup data
+	$(VENV)/bin/ruff check desktop edge_models cloud_client training bench tests
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

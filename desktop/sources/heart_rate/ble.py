@@ -231,13 +231,15 @@ class BleHeartRateSource:
                         client = await self._try_once()
                         break
                     except Exception as exc:  # every link failure; classify_failure re-raises bugs
+                        if self._stop_requested.is_set():
+                            return None  # stopping: a cancellation swallowed by a timeout ends here
                         kind = classify_failure(exc)
                         failures += 1
                         if not self._policy.should_retry(failures, kind):
                             return self._give_up(failures, exc)
                         await asyncio.sleep(self._policy.delay_s(kind, failures))
         except TimeoutError:
-            return self._give_up(failures, None)
+            return None if self._stop_requested.is_set() else self._give_up(failures, None)
         if lost_at is not None:
             self._stats.reconnects += 1
             self._stats.reconnect_durations_s.append(self._clock() - lost_at)
