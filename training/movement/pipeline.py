@@ -124,7 +124,11 @@ def _report(split: MovementSplit, scores: dict, device: str, epochs: int, seed: 
     report.add("")
     report.add("The data is tiny: one 7.7 s outdoor clip and four 1.7 s camera views of one lab "
                "lunge. Held-out accuracy covers only the classes that have a second source; "
-               "jumping_jack and jump exist once and are never tested on unseen footage.")
+               "jumping_jack and jump exist once and are never tested on unseen footage. The held-out "
+               "lunge camera (cam04) films the same lunge as the training cameras from another angle: "
+               "its recall measures robustness to the viewpoint, not to a new athlete or rep. The "
+               "softmax is overconfident (probability near 1.0 even when wrong), so the live "
+               "probability is no measure of certainty yet.")
     report.add("phase_accuracy is dominated by 'still' windows (see majority); the phase head "
                "misses rises that start from rest on synthetic hops, so the live classifier counts "
                "reps from the phase measured on the window (edge_models.movement_live.PHASE_FROM).")
