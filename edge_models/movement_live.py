@@ -11,7 +11,8 @@ reps from the phase (measured on the window by default; the model's phase head o
   and the same stretch seen in several runs still counts once (hysteresis).
 
     classifier = LiveMovementClassifier.from_bundled()
-    feedback = classifier.update(pose, t_mono_s)  # {"label", "probability", "phase", "reps"} | None
+    feedback = classifier.update(pose, t_mono_s)
+    # {"label", "probability", "phase", "set_of", "reps"} | None: reps of the current set of `set_of`
 """
 
 from __future__ import annotations
@@ -41,6 +42,36 @@ LANDMARK_ROWS = mv.NUM_LANDMARKS  # 33 body landmarks a pose
 # labels the training windows (exact, costs nothing). "model": the model's phase head, which on
 # today's tiny data misses a rise that starts from rest (see the bundled report): not yet trusted.
 PHASE_FROM = "landmarks"
+SET_CHANGE_RUNS = 5  # a new class must win 5 runs in a row (~0.5 s) before reps start afresh
+
+
+class SetTracker:
+    """Reps belong to a set of one movement: the count starts afresh when the class changes.
+
+    A new class counts as a change once it has won SET_CHANGE_RUNS model runs in a row, so one
+    stray window (a walk step read as a lunge) does not throw the count away.
+    """
+
+    def __init__(self, change_runs: int = SET_CHANGE_RUNS) -> None:
+        self._change_runs = change_runs
+        self.label: str | None = None
+        self._candidate: str | None = None
+        self._candidate_runs = 0
+
+    def new_set(self, label: str) -> bool:
+        """Feed the class of one run; True when a new set (of another movement) has begun."""
+        if label == self.label:
+            self._candidate, self._candidate_runs = None, 0
+            return False
+        self._candidate_runs = self._candidate_runs + 1 if label == self._candidate else 1
+        self._candidate = label
+        if self.label is not None and self._candidate_runs < self._change_runs:
+            return False
+        self.label, self._candidate, self._candidate_runs = label, None, 0
+        return True
+
+    def reset(self) -> None:
+        self.label, self._candidate, self._candidate_runs = None, None, 0
 
 
 class RepCounter:
@@ -87,6 +118,7 @@ class LiveMovementClassifier:
         self._poses: deque[tuple[float, np.ndarray]] = deque()
         self._last_run_s = -math.inf
         self.reps = RepCounter()
+        self.sets = SetTracker()
 
     @classmethod
     def from_bundled(cls, folder: Path = BUNDLED_DIR) -> LiveMovementClassifier:
@@ -113,6 +145,7 @@ class LiveMovementClassifier:
         self._poses.clear()
         self._last_run_s = -math.inf
         self.reps.reset()
+        self.sets.reset()
 
     def close(self) -> None:
         self._runner.close()
@@ -145,9 +178,11 @@ class LiveMovementClassifier:
         classes, model_phases = output[:len(self.labels)], output[len(self.labels):]
         best = int(np.argmax(classes))
         phases = self._phase_probabilities(window, model_phases)
+        if self.sets.new_set(self.labels[best]):
+            self.reps.reset()
         reps = self.reps.update(phases)
         return {"label": self.labels[best], "probability": round(float(classes[best]), 3),
-                "phase": max(phases, key=phases.get), "reps": reps}
+                "phase": max(phases, key=phases.get), "set_of": self.sets.label, "reps": reps}
 
     def _phase_probabilities(self, window: np.ndarray, model_phases: np.ndarray) -> dict[str, float]:
         if self._phase_from == "model":

@@ -93,7 +93,7 @@ def test_the_model_runs_at_most_every_run_period(classifier):
     t_s, poses = _up_down(-1.0)
     results = _feed(classifier, t_s, poses)
     assert len(results) <= (t_s[-1] - t_s[0]) / RUN_PERIOD_S + 1
-    assert all(set(r) == {"label", "probability", "phase", "reps"} for r in results)
+    assert all(set(r) == {"label", "probability", "phase", "set_of", "reps"} for r in results)
 
 
 def test_no_feedback_until_a_second_of_poses_then_none_during_a_gap(classifier):
@@ -151,3 +151,14 @@ def test_the_store_hands_out_the_bundled_model_until_an_update(tmp_path):
 
 def test_live_movement_needs_no_tensorflow():
     assert "tensorflow" not in sys.modules
+
+
+def test_reps_start_afresh_only_when_another_movement_holds():
+    from edge_models.movement_live import SetTracker
+
+    sets = SetTracker(change_runs=3)
+    assert sets.new_set("jumping_jack")  # the first class starts the first set
+    stray = ["jumping_jack", "walk", "jumping_jack", "walk", "walk", "jumping_jack"]
+    assert not any(sets.new_set(label) for label in stray)  # no class other than the set's held 3 runs
+    assert [sets.new_set(label) for label in ["walk", "walk", "walk"]] == [False, False, True]
+    assert sets.label == "walk"
