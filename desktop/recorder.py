@@ -378,8 +378,13 @@ class Recorder:
             self._counts["frames_recorded"] += 1
 
     def _on_segment_closed(self, segment) -> None:
+        """Called on the video thread once a segment file is closed and safe: index it."""
         self._counts["video_segments"] += 1
-        self._writer.put(segment)
+        try:
+            self._writer.put(segment)
+        except (ValueError, TypeError) as exc:
+            self._counts["segments_refused"] += 1
+            logger.error("video segment %s not indexed: %s", segment.path, exc)
 
     # -- summary ----------------------------------------------------------------------------
 
