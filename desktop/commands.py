@@ -12,6 +12,7 @@ from pathlib import Path
 from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json, stop_on_signals
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
 from desktop.sources.camera.base import CAMERA_CHANNEL
+from desktop.sources.events import FeedbackEvent, SourceProblem
 from desktop.store import Store
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,22 @@ def record(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"note: {reason}", file=sys.stderr)
     stop = threading.Event()
     with stop_on_signals(stop):
-        recorder.start()  # on failure it closes the session itself, as interrupted
+        _start(recorder)
         try:
             recorder.wait(args.duration, stop)
         finally:
             summary = recorder.stop()
     _print_summary(summary, args.json)
     return _record_exit_code(summary)
+
+
+def _start(recorder: Recorder) -> None:
+    """Start recording; a part that cannot start is a clear message (the session is kept, closed)."""
+    try:
+        recorder.start()
+    except Exception as exc:
+        logger.debug("recording could not start", exc_info=True)
+        raise CliError(f"the recording could not start: {type(exc).__name__}: {exc}") from exc
 
 
 def _open_sources(args):
@@ -102,8 +112,6 @@ class _FeedbackPrinter:
         self._last_printed: dict[tuple[str, str], float] = {}
 
     def __call__(self, event: object) -> None:
-        from desktop.sources.events import FeedbackEvent, SourceProblem
-
         if self.as_json:
             return  # the JSON summary is the whole output
         if isinstance(event, SourceProblem) and event.fatal:
@@ -138,6 +146,9 @@ def _print_summary(summary: RecordingSummary, as_json: bool) -> None:
     if summary.frames_recorded or summary.video_segments:
         print(f"  video: {summary.frames_recorded} frames in {summary.video_segments} segments, "
               f"{summary.frames_dropped} dropped")
+    if summary.events_refused or summary.listener_errors:
+        print(f"  warning: {summary.events_refused} malformed events not stored, "
+              f"{summary.listener_errors} display errors (see the log)")
     for problem in summary.problems:
         print(f"  problem: {problem}")
 

@@ -14,6 +14,14 @@ A window is 120 points at 1 Hz, each point two channels:
   movement model's class (already 0 or 1). Both pass through the same state function, so a live
   window is in the distribution the model was trained on.
 
+Strap artefacts are holes, not heart rate (`ArtefactFilter`, `without_artefacts`): a sample is
+an artefact when it lies outside MIN_PLAUSIBLE_BPM-MAX_PLAUSIBLE_BPM, or when it is further from
+the last accepted sample than the heart can move in the time between them (MAX_STEP_BPM within a
+second, MAX_RATE_BPM_PER_S for each second beyond). After NEW_LEVEL_SAMPLES artefacts in a row the
+next sample is accepted whatever it is: the strap has settled on a new level (a real change after
+a dropout). One step function serves the recording (batch) and the live window (one sample at a
+time), so training and the laptop reject the same samples.
+
 Resampling holds the last sample for at most `MAX_HOLD_S`; a longer gap leaves a hole. A window's
 history is the heart rate without a hole at its end. Cold start (a session's first two minutes, or
 after a strap drop): a window with at least `COLD_START_MIN_S` of history and nothing usable before
@@ -45,6 +53,15 @@ STATE_WARMUP_S = 60  # effort history before a live window, so its first states 
 # history a forecast needs: two effort-smoothing spans (the work/rest state has settled) and the
 # issue's check (20 s of a ride); LOO MAE by history length is in the bundle's report.md
 COLD_START_MIN_S = 20
+MIN_PLAUSIBLE_BPM = 20.0  # below this a strap value is a fault, not a heart rate
+MAX_PLAUSIBLE_BPM = 250.0  # above this likewise (no human heart beats faster for long)
+# the largest change one second can show: the heart speeds up ~5-10 bpm/s at most at a sprint's
+# onset (vagal withdrawal) and slows ~1-2 bpm/s at best after it; straps average over several
+# beats and watches store a new value only every 2-4 s, so a real rise shows as one step of up to
+# ~15 bpm. 150 -> 58 bpm in a second is contact loss, not a heart (RECOVERY_NOTES.md)
+MAX_STEP_BPM = 15.0
+MAX_RATE_BPM_PER_S = 5.0  # each further second since the last accepted sample allows this much more
+NEW_LEVEL_SAMPLES = 10  # artefacts in a row after which the next sample starts a new level
 TIME_EPS_S = 1e-6  # a sample this close after a grid time counts as at it (float rounding)
 
 
@@ -73,6 +90,62 @@ def sample_and_hold(time_s: np.ndarray, values: np.ndarray, grid_s: np.ndarray,
     fresh = age_s <= max_hold_s
     out[np.flatnonzero(has)[fresh]] = v[idx[has]][fresh]
     return out
+
+
+@dataclass
+class ArtefactFilter:
+    """The artefact rule one sample at a time: is this strap value a heart rate?
+
+    Out-of-range values do not count as a new level: they leave the filter as it was.
+    """
+
+    last_t_s: float | None = None  # time of the last accepted sample
+    last_hr_bpm: float | None = None  # its heart rate
+    rejected_in_row: int = 0  # in-range artefacts since then
+
+    def accept(self, t_s: float, hr_bpm: float) -> bool:
+        """True when (t_s, hr_bpm) is heart rate; False when it is an artefact (a hole)."""
+        if not plausible_bpm(hr_bpm):
+            return False
+        if self.last_t_s is not None and t_s < self.last_t_s:
+            raise FeatureError("sample times must not go backwards")
+        if self._follows(t_s, hr_bpm) or self.rejected_in_row >= NEW_LEVEL_SAMPLES:
+            self.last_t_s, self.last_hr_bpm, self.rejected_in_row = t_s, hr_bpm, 0
+            return True
+        self.rejected_in_row += 1
+        return False
+
+    def _follows(self, t_s: float, hr_bpm: float) -> bool:
+        if self.last_t_s is None:
+            return True
+        return abs(hr_bpm - self.last_hr_bpm) <= max_change_bpm(t_s - self.last_t_s)
+
+
+def plausible_bpm(hr_bpm: float) -> bool:
+    """A value a human heart can have (False for NaN)."""
+    return bool(MIN_PLAUSIBLE_BPM <= hr_bpm <= MAX_PLAUSIBLE_BPM)
+
+
+def max_change_bpm(dt_s: float) -> float:
+    """The largest heart-rate change a real heart shows over `dt_s` seconds."""
+    return MAX_STEP_BPM + MAX_RATE_BPM_PER_S * max(dt_s - STEP_S, 0.0)
+
+
+def artefact_mask(time_s: np.ndarray, hr_bpm: np.ndarray) -> np.ndarray:
+    """True at each sample of a recording the artefact rule rejects (missing samples: False)."""
+    time_s = np.asarray(time_s, dtype=np.float64)
+    hr_bpm = np.asarray(hr_bpm, dtype=np.float64)
+    if time_s.shape != hr_bpm.shape or time_s.ndim != 1:
+        raise FeatureError(f"times {time_s.shape} and values {hr_bpm.shape} must be matching 1-D")
+    rule, mask = ArtefactFilter(), np.zeros(hr_bpm.size, dtype=bool)
+    for i in np.flatnonzero(np.isfinite(hr_bpm) & np.isfinite(time_s)):
+        mask[i] = not rule.accept(float(time_s[i]), float(hr_bpm[i]))
+    return mask
+
+
+def without_artefacts(time_s: np.ndarray, hr_bpm: np.ndarray) -> np.ndarray:
+    """Heart rate with every artefact replaced by NaN (a hole)."""
+    return np.where(artefact_mask(time_s, hr_bpm), np.nan, np.asarray(hr_bpm, dtype=np.float64))
 
 
 def robust_effort(values: np.ndarray) -> np.ndarray:
@@ -196,11 +269,11 @@ def one_hz_grid(time_s: np.ndarray) -> np.ndarray:
 def recording_windows(time_s: np.ndarray, hr_bpm: np.ndarray, effort: np.ndarray | None,
                       stride_s: int = 1, history_s: int = WINDOW_S) -> HrWindows:
     """All windows of one recording with `history_s` seconds of heart rate and no hole in it or
-    in the futures; with `history_s` < WINDOW_S the rest is completed by `hold_earliest`."""
+    in the futures (artefacts are holes: `without_artefacts`); with `history_s` < WINDOW_S the rest is completed by `hold_earliest`."""
     if not COLD_START_MIN_S <= history_s <= WINDOW_S:
         raise FeatureError(f"history must be {COLD_START_MIN_S}-{WINDOW_S} s")
     grid = one_hz_grid(time_s)
-    hr = sample_and_hold(time_s, hr_bpm, grid)
+    hr = sample_and_hold(time_s, without_artefacts(time_s, hr_bpm), grid)
     eff = np.zeros(grid.size) if effort is None else sample_and_hold(time_s, effort, grid)
     eff = np.nan_to_num(eff, nan=0.0)
     ends = _valid_ends(hr, stride_s, history_s)

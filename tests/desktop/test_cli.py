@@ -158,3 +158,13 @@ def test_a_real_ride_and_a_real_clip_give_pose_movement_and_heart_rate_feedback(
     with Store.open(data_dir) as store:
         kinds = {e.kind for e in store.feedback_events(summary["session_id"])}
     assert {"pose", "movement", "hr_forecast"} <= kinds
+
+
+def test_missing_pose_models_turn_pose_off_with_a_reason_and_heart_rate_is_recorded(capsys, data_dir, monkeypatch):
+    monkeypatch.setenv("TRACKSIDE_DATA", str(data_dir / "no-assets"))  # the pose models are not there
+    code, out, err = run(capsys, "record", "--headless", "--hr", "sim:1?speed=inf", "--camera", "synthetic",
+                         "--duration", "5", "--data-dir", data_dir)
+    assert code == EXIT_OK  # pose is off, with a reason; heart rate is recorded
+    assert "pose and movement off" in err and "make data" in err
+    summary = json.loads(run(capsys, "sessions", "list", "--json", "--data-dir", data_dir)[1])
+    assert summary[0]["status"] == "completed" and summary[0]["channels"][0]["sample_count"] == 6
