@@ -11,9 +11,8 @@ from pathlib import Path
 
 from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json, stop_on_signals
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
-from desktop.sources.camera.base import CAMERA_CHANNEL
 from desktop.sources.events import FeedbackEvent, SourceProblem
-from desktop.store import Store
+from desktop.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def record(args: argparse.Namespace, data_dir: Path) -> int:
         try:
             recorder.wait(args.duration, stop)
         finally:
-            summary = recorder.stop()
+            summary = _stop(recorder)
     _print_summary(summary, args.json)
     return _record_exit_code(summary)
 
@@ -56,6 +55,13 @@ def _start(recorder: Recorder) -> None:
     except Exception as exc:
         logger.debug("recording could not start", exc_info=True)
         raise CliError(f"the recording could not start: {type(exc).__name__}: {exc}") from exc
+
+
+def _stop(recorder: Recorder) -> RecordingSummary:
+    try:
+        return recorder.stop()
+    except StoreError as exc:
+        raise CliError(f"session {recorder.session_id} kept as interrupted: {exc}") from exc
 
 
 def _open_sources(args):
@@ -146,9 +152,9 @@ def _print_summary(summary: RecordingSummary, as_json: bool) -> None:
     if summary.frames_recorded or summary.video_segments:
         print(f"  video: {summary.frames_recorded} frames in {summary.video_segments} segments, "
               f"{summary.frames_dropped} dropped")
-    if summary.events_refused or summary.listener_errors:
-        print(f"  warning: {summary.events_refused} malformed events not stored, "
-              f"{summary.listener_errors} display errors (see the log)")
+    if summary.events_refused or summary.listener_errors or summary.feedback_failures:
+        print(f"  warning: {summary.events_refused} malformed events not stored, {summary.listener_errors} "
+              f"display errors, {summary.feedback_failures} feedback failures (see the log)")
     for problem in summary.problems:
         print(f"  problem: {problem}")
 
@@ -170,25 +176,14 @@ def sessions(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_OK
 
 
-def _athlete_channels(session) -> list:
-    """The channels that carry an athlete's heart rate (the camera's feedback has its own)."""
-    return [c for c in session.channels if c.channel != CAMERA_CHANNEL]
-
-
-def _session_json(session) -> dict:
-    as_dict = asdict(session)
-    as_dict["channels"] = [asdict(c) for c in _athlete_channels(session)]
-    return as_dict
-
-
 def _list_sessions(store: Store, as_json: bool) -> None:
     summaries = store.list_sessions()
     if as_json:
-        print_json([_session_json(s) for s in summaries])
+        print_json([asdict(s) for s in summaries])
         return
     for s in summaries:
         print(f"{s.id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
-              f"{s.status:<11} {len(_athlete_channels(s))} athletes  {s.video_segment_count} video segments")
+              f"{s.status:<11} {len(s.channels)} athletes  {s.video_segment_count} video segments")
 
 
 def _find_session(store: Store, session_id: str):
@@ -201,13 +196,13 @@ def _find_session(store: Store, session_id: str):
 def _show_session(store: Store, session_id: str, as_json: bool) -> None:
     detail = _find_session(store, session_id)
     if as_json:
-        print_json(_session_json(detail))
+        print_json(asdict(detail))
         return
     print(f"session   {detail.id}")
     print(f"started   {detail.started_wall_utc:%Y-%m-%d %H:%M:%S} UTC, {detail.duration_s or 0:.1f} s, {detail.status}")
     print(f"sources   {', '.join(detail.hr_specs) or '-'}; camera {detail.camera_spec or '-'}")
     gaps, problems = store.gaps(detail.id), store.problems(detail.id)
-    for c in _athlete_channels(detail):
+    for c in detail.channels:
         n_gaps = sum(g.channel == c.channel for g in gaps)
         print(f"  {c.display_name:<16} {c.channel:<20} {c.sample_count:>6} samples  {n_gaps} gaps")
     kinds = {}

@@ -31,6 +31,7 @@ from desktop.sources.camera.base import CAMERA_CHANNEL, CameraSource, Frame
 from desktop.sources.events import ChannelOpened, FeedbackEvent, SignalGap, SourceProblem, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, HeartRateSource
 from desktop.store import Store, StoreWriter
+from desktop.store.checks import check_storable
 from desktop.store.video import SegmentedVideoWriter
 
 logger = logging.getLogger(__name__)
@@ -75,8 +76,9 @@ class RecordingSummary:
     frames_dropped: int = 0
     video_segments: int = 0
     feedback_events: int = 0
-    events_refused: int = 0  # events the store would not take (malformed); logged, not stored
-    listener_errors: int = 0  # failures of listeners or feedback workers; logged
+    events_refused: int = 0  # events or segments the store would not take (malformed); logged
+    listener_errors: int = 0  # failures of listeners, workers' hooks or the dispatcher; logged
+    feedback_failures: int = 0  # frames or samples a feedback model failed on; logged
     problems: list[str] = field(default_factory=list)
 
 
@@ -93,26 +95,30 @@ class AthleteProfile:
 
 @dataclass
 class _SourceProgress:
-    """Which of a source's channels are still streaming; a source ends when all of them have."""
+    """Which of a source's channels are still streaming; a source ends when all of them have.
+
+    A heart-rate source announces each channel (ChannelOpened) before its samples; a camera has
+    one channel and announces none. Either has ended once no announced channel is left open
+    after a StreamEnded or a fatal problem.
+    """
 
     open_channels: set[str] = field(default_factory=set)
-    opened_any: bool = False
     ended: bool = False
 
     def note(self, event: object) -> None:
         if isinstance(event, ChannelOpened):
             self.open_channels.add(event.channel)
-            self.opened_any = True
-        elif isinstance(event, StreamEnded):
-            self.open_channels.discard(event.channel)
-            self.ended |= self.opened_any and not self.open_channels
-        elif isinstance(event, SourceProblem) and event.fatal:
+        elif isinstance(event, StreamEnded) or (isinstance(event, SourceProblem) and event.fatal):
             self.open_channels.discard(event.channel)
             self.ended |= not self.open_channels
 
 
 def _refuse_shared_channels(sources: list[HeartRateSource]) -> None:
     """Two sources that would record under one channel would mix two athletes' heart rate."""
+    specs = [s.spec for s in sources]
+    twice = sorted({spec for spec in specs if specs.count(spec) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given more than once: one source per strap or file")
     seen: dict[str, str] = {}
     for source in sources:
         for channel in getattr(source, "channels", ()):  # known before start for sim and replay
@@ -144,9 +150,9 @@ class Recorder:
         self._summaries: dict[str, ChannelSummary] = {}
         self._problems: list[str] = []
         self._counts: Counter = Counter()  # each key is written by one thread only
-        self._all_ended = threading.Event()
+        self.ended = threading.Event()  # set once every source has delivered its last event
         self._threads: list[threading.Thread] = []
-        self._started: list = []  # sources and workers started, stopped in reverse on stop()
+        self._started_sources: list = []  # sources started, stopped first on stop()
         self.session_id: str | None = None
         self._started_mono_s = 0.0
         self._writer: StoreWriter | None = None
@@ -194,13 +200,12 @@ class Recorder:
             self._spawn(self._video_loop, "recorder-video")
         for worker in self._workers:
             worker.start()
-            self._started.append(worker)
         for index, source in enumerate(self.hr_sources):
             source.start(self._sink_for(index))
-            self._started.append(source)
+            self._started_sources.append(source)
         if self.camera is not None:
             self.camera.start(self._camera_sink(len(self.hr_sources)))
-            self._started.append(self.camera)
+            self._started_sources.append(self.camera)
 
     def add_worker(self, worker: FeedbackWorker) -> None:
         """Run `worker` beside the recording; its events go through `post`. Call before `start`."""
@@ -216,7 +221,7 @@ class Recorder:
         """Block until `duration_s` has passed, `stop` is set, or every source has ended."""
         stop = stop or threading.Event()
         deadline = None if duration_s is None else self._started_mono_s + duration_s
-        while not stop.is_set() and not self._all_ended.is_set():
+        while not stop.is_set() and not self.ended.is_set():
             remaining = None if deadline is None else deadline - self._clock()
             if remaining is not None and remaining <= 0:
                 return
@@ -228,27 +233,45 @@ class Recorder:
         return self._summary(ended_mono_s)
 
     def _shut_down(self, status: str) -> float:
-        for part in reversed(self._started):  # sources first, then workers: their last word is kept
-            part.stop()
-        self._started.clear()
+        """Stop every part, keep all that was said, close the session; never leaves it 'recording'."""
+        # sources first, then every worker (started or not: each closes its models): their last
+        # word still reaches the store
+        parts_ok = all([self._stop_part(p) for p in [*self._started_sources, *self._workers]])
+        self._started_sources.clear()
         self._events.put(_STOP)
         if self._video is not None:
-            self._frames.put(_STOP)
+            self._frames.put(_STOP)  # the video thread always drains its queue: this cannot block long
         for thread in self._threads:
             thread.join()
         ended_mono_s = self._clock()
         try:
-            if self._video is not None:
-                self._video.close()
-            if self._writer is not None:
-                self._writer.close()
+            self._close_writers()
         except Exception:
             status = "interrupted"
             raise
         finally:
             with Store.open(self.data_dir) as store:
-                store.finish_session(self.session_id, ended_mono_s=ended_mono_s, status=status)
+                store.finish_session(self.session_id, ended_mono_s=ended_mono_s,
+                                     status=status if parts_ok else "interrupted")
         return ended_mono_s
+
+    @staticmethod
+    def _stop_part(part) -> bool:
+        try:
+            part.stop()
+            return True
+        except Exception:
+            logger.exception("%s did not stop cleanly", type(part).__name__)
+            return False
+
+    def _close_writers(self) -> None:
+        """Close the last video segment, then the store writer whatever the video did."""
+        try:
+            if self._video is not None:
+                self._video.close()
+        finally:
+            if self._writer is not None:
+                self._writer.close()
 
     @property
     def athletes(self) -> dict[str, AthleteProfile]:
@@ -291,15 +314,28 @@ class Recorder:
     def _dispatch_loop(self) -> None:
         while (item := self._events.get()) is not _STOP:
             source_index, event = item
-            if source_index is not None:
-                self._note_progress(source_index, event)
-            event = self._handle(event)
-            self._tell_others(event)
+            try:
+                self._dispatch(source_index, event)
+            except Exception:  # a bug on one event must not end the storing of all the others
+                self._counts["dispatch_errors"] += 1
+                logger.exception("the recorder could not handle a %s", type(event).__name__)
+
+    def _dispatch(self, source_index: int | None, event: object) -> None:
+        if source_index is not None:
+            self._note_progress(source_index, event)
+        try:
+            check_storable(event)  # malformed events are refused before anyone counts or shows them
+        except (ValueError, TypeError) as exc:
+            self._counts["events_refused"] += 1
+            logger.warning("refused a malformed %s: %s", type(event).__name__, exc)
+            return
+        event = self._handle(event)
+        self._tell_others(event)
 
     def _note_progress(self, source_index: int, event: object) -> None:
         self._progress[source_index].note(event)
         if all(p.ended for p in self._progress):
-            self._all_ended.set()
+            self.ended.set()
 
     def _tell_others(self, event: object) -> None:
         hooks = [w.on_event for w in self._workers if hasattr(w, "on_event")] + self._listeners
@@ -373,15 +409,26 @@ class Recorder:
             self._problems.append(f"{problem.channel}: {problem.message}")
 
     def _video_loop(self) -> None:
+        """Write frames into segments; after a write failure, say so once and keep draining."""
+        failed = False
         while (frame := self._frames.get()) is not _STOP:
-            self._video.write(frame)
-            self._counts["frames_recorded"] += 1
+            if failed:
+                self._counts["frames_dropped"] += 1
+                continue
+            try:
+                self._video.write(frame)
+                self._counts["frames_recorded"] += 1
+            except Exception as exc:  # a full disk, an unwritable folder, a frame the codec refuses
+                failed = True
+                logger.exception("video recording stopped")
+                self.post(SourceProblem(CAMERA_CHANNEL, self._clock(), "video_write_failed",
+                                        f"video is no longer recorded: {exc}", fatal=True))
 
     def _on_segment_closed(self, segment) -> None:
         """Called on the video thread once a segment file is closed and safe: index it."""
-        self._counts["video_segments"] += 1
         try:
             self._writer.put(segment)
+            self._counts["video_segments"] += 1
         except (ValueError, TypeError) as exc:
             self._counts["segments_refused"] += 1
             logger.error("video segment %s not indexed: %s", segment.path, exc)
@@ -404,5 +451,7 @@ class Recorder:
             session_id=self.session_id, duration_s=ended_mono_s - self._started_mono_s, channels=channels,
             frames_recorded=counts["frames_recorded"], frames_dropped=counts["frames_dropped"],
             video_segments=counts["video_segments"], feedback_events=counts["feedback_events"],
-            events_refused=counts["events_refused"], listener_errors=counts["listener_errors"],
+            events_refused=counts["events_refused"] + counts["segments_refused"],
+            listener_errors=counts["listener_errors"] + counts["dispatch_errors"],
+            feedback_failures=sum(getattr(w, "failures", 0) for w in self._workers),
             problems=list(self._problems))

@@ -30,9 +30,13 @@ def attach_feedback(recorder, data_dir: Path, *, camera: bool) -> list[str]:
     except _MODEL_PROBLEMS as exc:
         reasons.append(f"heart-rate forecasts off: {exc}")
     if camera:
+        movement = None
         try:
-            recorder.add_worker(VideoFeedbackWorker(recorder.post, movement=_movement_tracker(data_dir)))
+            movement = _movement_tracker(data_dir)
+            recorder.add_worker(VideoFeedbackWorker(recorder.post, movement=movement))
         except _MODEL_PROBLEMS as exc:
+            if movement is not None:
+                movement.close()  # pose could not load: the movement model has nothing to run on
             reasons.append(f"pose and movement off: {exc}")
     for reason in reasons:
         logger.warning("%s", reason)

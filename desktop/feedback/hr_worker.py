@@ -35,7 +35,7 @@ from edge_models.runtime import ModelRunner
 logger = logging.getLogger(__name__)
 
 FORECAST_PERIOD_S = 5.0  # one forecast per athlete every 5 s of heart rate
-QUEUE_MAX = 5_000  # samples waiting for the worker before the oldest are dropped
+QUEUE_MAX = 5_000  # samples waiting for the worker; past this, new ones are dropped and counted
 EFFORT_HISTORY = 600  # effort samples kept to scale power/speed/cadence (10 min at 1 Hz)
 EFFORT_PERCENTILE = 95.0  # matches the training features: effort 1 = the 95th percentile
 RECOVERED_DEFAULT_BPM = 120.0  # "recovered" target when the athlete's resting HR is unknown
@@ -102,7 +102,8 @@ class HeartRateFeedbackWorker:
                     self._on_event(runner, event)
                 except Exception:  # one bad window must not end forecasts for the session
                     self.failures += 1
-                    logger.exception("heart-rate feedback failed on a %s", type(event).__name__)
+                    if self.failures == 1:  # the first with its traceback; the count is in the summary
+                        logger.exception("heart-rate feedback failed on a %s", type(event).__name__)
 
     def _on_event(self, runner: ModelRunner, event: object) -> None:
         if isinstance(event, HeartRateSample):

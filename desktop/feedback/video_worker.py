@@ -80,7 +80,8 @@ class VideoFeedbackWorker:
                 self.process(frame)
             except Exception:  # one bad frame or model hiccup must not end feedback for the session
                 self.failures += 1
-                logger.exception("video feedback failed on frame %d", frame.index)
+                if self.failures == 1:  # the first with its traceback; the count is in the summary
+                    logger.exception("video feedback failed on frame %d", frame.index)
         self._close_models()
 
     def _close_models(self) -> None:

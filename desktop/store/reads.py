@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
+from desktop.sources.camera.base import CAMERA_CHANNEL
 from desktop.sources.events import FeedbackEvent, Marker, SignalGap, SourceProblem
 from desktop.sources.heart_rate.base import HeartRateSample
 from desktop.store import rows
@@ -67,11 +68,13 @@ class SessionReads:
         return 0.0 if ended is None else max(0.0, ended - row["started_mono_s"])
 
     def _channels(self, session_id: str) -> tuple[ChannelSummary, ...]:
+        """The athletes' channels; the camera's channel (its pose and movement feedback) is not one."""
         found = self._conn.execute(
             """SELECT c.channel, c.display_name, c.athlete_id,
                       (SELECT COUNT(*) FROM hr_samples s WHERE s.session_id = c.session_id
                        AND s.channel = c.channel) AS sample_count
-               FROM session_channels c WHERE c.session_id = ? ORDER BY c.channel""", (session_id,))
+               FROM session_channels c WHERE c.session_id = ? AND c.channel != ?
+               ORDER BY c.channel""", (session_id, CAMERA_CHANNEL))
         return tuple(ChannelSummary(r["channel"], r["display_name"], r["athlete_id"], r["sample_count"])
                      for r in found)
 

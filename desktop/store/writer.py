@@ -122,11 +122,11 @@ class StoreWriter:
         try:
             store = Store.open(self._data_dir)
             store.session(self._session_id)
-        except (StoreError, sqlite3.Error, OSError) as exc:
+        except BaseException as exc:  # whatever it is, the waiting constructor must hear of it
             self._failure = exc
-            self._ready.set()
             return
-        self._ready.set()
+        finally:
+            self._ready.set()
         with store:
             while not self._closing:
                 self._guarded_step(store)

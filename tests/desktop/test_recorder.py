@@ -140,3 +140,79 @@ def test_a_part_that_fails_to_start_leaves_a_closed_session_and_no_thread(data_d
     with Store.open(data_dir) as store:
         (session,) = store.list_sessions()
         assert session.status == "interrupted"
+
+
+def test_the_end_of_a_video_file_and_a_replay_end_the_recording(data_dir):
+    clip = real_asset("demo.mp4")
+    camera = open_camera(f"file:{clip}", realtime=False)
+    recorder = Recorder(data_dir, [SimulatedHeartRateSource(2, speed=math.inf, duration_s=30)], camera)
+    recorder.start()
+    assert recorder.ended.wait(WAIT_LIMIT_S), "both sources ended, so must the recording"
+    summary = recorder.stop()
+    assert summary.frames_recorded + summary.frames_dropped == 230
+
+
+class _ScriptedSource:
+    """Plays a fixed list of events, as a faulty strap or a buggy source might send them."""
+
+    spec = "scripted:1"
+
+    def __init__(self, events):
+        self.events = events
+
+    def start(self, sink):
+        for event in self.events:
+            sink(event)
+
+    def stop(self):
+        pass
+
+
+def test_malformed_events_are_refused_and_everything_around_them_is_stored(data_dir):
+    from desktop.sources.events import ChannelOpened, SourceProblem, StreamEnded
+    from desktop.sources.heart_rate.base import HeartRateSample
+
+    good = [HeartRateSample("strap", 100.0 + i, 120 + i, (0.5,)) for i in range(4)]
+    bad = [HeartRateSample("strap", 102.5, 121, None),  # RR missing altogether
+           HeartRateSample("strap", 102.6, float("nan")),  # no heart rate at all
+           SourceProblem(None, 102.7, "malformed_packet", "who sent this?")]
+    events = [ChannelOpened("strap", "Strap", 99.0), *good[:2], *bad, *good[2:], StreamEnded("strap", 104.0)]
+    recorder = Recorder(data_dir, [_ScriptedSource(events)])
+    recorder.start()
+    assert recorder.ended.wait(WAIT_LIMIT_S)
+    summary = recorder.stop()
+
+    assert summary.events_refused == 3 and summary.listener_errors == 0
+    assert summary.channels[0].samples == 4 and summary.channels[0].mean_hr_bpm == pytest.approx(121.5)
+    with Store.open(data_dir) as store:
+        (session,) = store.list_sessions()
+        assert [s.hr_bpm for s in store.hr_samples(session.id)] == [120, 121, 122, 123]
+        assert session.status == "completed"
+
+
+class _GreyCamera:
+    """A camera whose frames the video writer cannot take (one channel, not three)."""
+
+    spec = "grey:0"
+    fps = 30.0
+    frame_size = (64, 48)
+
+    def start(self, sink):
+        import numpy as np
+
+        from desktop.sources.camera.base import Frame
+
+        for i in range(10):
+            sink(Frame(i, float(i) / 30, np.zeros((48, 64), dtype=np.uint8)))
+
+    def stop(self):
+        pass
+
+
+def test_video_that_cannot_be_written_is_reported_and_heart_rate_goes_on(data_dir):
+    recorder = Recorder(data_dir, [SimulatedHeartRateSource(1, speed=math.inf, duration_s=9)], _GreyCamera())
+    recorder.start()
+    recorder.wait(2.0)
+    summary = recorder.stop()  # returns: the video thread kept draining after its failure
+    assert any("video is no longer recorded" in p for p in summary.problems)
+    assert summary.channels[0].samples == 10
