@@ -61,7 +61,8 @@ MAX_PLAUSIBLE_BPM = 250.0  # above this likewise (no human heart beats faster fo
 # ~15 bpm. 150 -> 58 bpm in a second is contact loss, not a heart (RECOVERY_NOTES.md)
 MAX_STEP_BPM = 15.0
 MAX_RATE_BPM_PER_S = 5.0  # each further second since the last accepted sample allows this much more
-NEW_LEVEL_SAMPLES = 10  # artefacts in a row after which the next sample starts a new level
+NEW_LEVEL_SAMPLES = 5  # artefacts in a row after which the next sample starts a new level: longer
+# than the bursts in the real run (a watch that stores every 3-4 s repeats one bad value 3-4 times)
 TIME_EPS_S = 1e-6  # a sample this close after a grid time counts as at it (float rounding)
 
 

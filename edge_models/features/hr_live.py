@@ -4,6 +4,8 @@ It keeps only the last few minutes of samples and builds the model input with th
 functions that built the training windows (`sample_and_hold`, `work_rest_state`, `stack_window`),
 the cold-start rule included: a forecast comes once COLD_START_MIN_S of heart rate without a hole
 is in, and `history_s` says how much is (less than WINDOW_S: the forecast is still warming up).
+Each sample passes the same artefact rule as a recording (`ArtefactFilter`): an artefact is kept
+as a hole, exactly as `without_artefacts` leaves it in a training window.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ from collections import deque
 
 import numpy as np
 
-from edge_models.features.hr import (MAX_HOLD_S, STATE_WARMUP_S, STEP_S, WINDOW_S,
-                                     FeatureError, history_points, sample_and_hold,
-                                     stack_window, work_rest_state)
+from edge_models.features.hr import (MAX_HOLD_S, MAX_PLAUSIBLE_BPM, MIN_PLAUSIBLE_BPM,
+                                     STATE_WARMUP_S, STEP_S, WINDOW_S, ArtefactFilter,
+                                     FeatureError, history_points, plausible_bpm,
+                                     sample_and_hold, stack_window, work_rest_state)
 
 logger = logging.getLogger(__name__)
 
-MIN_PLAUSIBLE_BPM = 20.0  # below this a strap value is a fault, not a heart rate
-MAX_PLAUSIBLE_BPM = 250.0  # above this likewise
 KEEP_S = WINDOW_S + MAX_HOLD_S + 2.0  # history kept: one window plus the hold allowance
 
 
@@ -35,18 +36,24 @@ class LiveHrWindow:
         self._max_hold_s = max_hold_s
         self._hr: deque[tuple[float, float]] = deque()
         self._effort: deque[tuple[float, float]] = deque()
+        self._artefacts = ArtefactFilter()
+        self.artefact_count = 0  # samples rejected as strap artefacts (kept as holes)
 
-    def add_hr(self, t_s: float, hr_bpm: float) -> None:
-        """One heart-rate sample at monotonic time `t_s`; raises FeatureError on bad input."""
+    def add_hr(self, t_s: float, hr_bpm: float) -> bool:
+        """One heart-rate sample at monotonic time `t_s`: True when it is heart rate, False when
+        it is an artefact (kept as a hole). Raises FeatureError on bad input, keeping nothing."""
         if not np.isfinite(t_s):
             raise FeatureError("a heart-rate sample needs a finite time")
         if self._hr and t_s < self._hr[-1][0]:
             raise FeatureError("heart-rate samples must arrive in time order")
-        if not MIN_PLAUSIBLE_BPM <= hr_bpm <= MAX_PLAUSIBLE_BPM:
+        if not plausible_bpm(hr_bpm):  # the rule leaves these out without a trace too
             raise FeatureError(f"heart rate outside {MIN_PLAUSIBLE_BPM:.0f}-"
                                f"{MAX_PLAUSIBLE_BPM:.0f} bpm")
-        self._hr.append((float(t_s), float(hr_bpm)))
+        accepted = self._artefacts.accept(float(t_s), float(hr_bpm))
+        self.artefact_count += not accepted
+        self._hr.append((float(t_s), float(hr_bpm) if accepted else np.nan))
         self._forget_before(t_s - KEEP_S)
+        return accepted
 
     def set_effort(self, t_s: float, effort: float) -> None:
         """The athlete's effort from `t_s` on, in [0, 1] (work = 1, rest = 0)."""
@@ -58,7 +65,8 @@ class LiveHrWindow:
 
     @property
     def hr_now_bpm(self) -> float | None:
-        return self._hr[-1][1] if self._hr else None
+        """The latest accepted heart rate (an artefact holds the one before it)."""
+        return self._artefacts.last_hr_bpm
 
     @property
     def t_last_s(self) -> float | None:

@@ -144,6 +144,31 @@ def test_twenty_seconds_of_a_real_ride_give_forecasts():
     assert np.all(np.abs(forecasts[-1] - live.hr_now_bpm) < FIRST_FORECAST_SPAN_BPM)
 
 
+HR_ARTEFACT_RUN = "3173437224.tcx"  # a real run whose strap jumps 150 -> 58 bpm in its first 10 min
+ARTEFACT_REPLAY_S = 700  # seconds of it replayed: every artefact the rule finds lies before
+
+
+def test_strap_artefacts_of_a_real_run_never_reach_the_coachs_forecast():
+    from edge_models.features.hr import artefact_mask, decode_forecast
+    from edge_models.features.hr_live import LiveHrWindow
+
+    folder, _ = _bundle("heart_rate")
+    run = read_recording(real_asset(HR_ARTEFACT_RUN))
+    keep = np.isfinite(run.hr_bpm) & (run.time_s < ARTEFACT_REPLAY_S)
+    artefact = artefact_mask(run.time_s[keep], run.hr_bpm[keep])
+    live, checked = LiveHrWindow(), 0
+    with ModelRunner.create_from_options(RunnerOptions(folder / "model.tflite", num_threads=1)) as runner:
+        for t, hr, bad in zip(run.time_s[keep], run.hr_bpm[keep], artefact):
+            assert live.add_hr(t, hr) != bad
+            window = live.model_input()
+            if bad and window is not None:
+                ahead = decode_forecast(runner.run(window)[0], live.hr_now_bpm)
+                assert live.hr_now_bpm != hr  # the forecast starts from the last real heart rate
+                assert np.all(np.abs(ahead - live.hr_now_bpm) < FIRST_FORECAST_SPAN_BPM)
+                checked += 1
+    assert checked > 0 and live.artefact_count == artefact.sum()
+
+
 def _mae30_bpm(folder: Path, recording_path: Path) -> float:
     recording = read_recording(recording_path)
     effort, _ = effort_from_channels(recording.power_w, recording.speed_mps, recording.cadence_rpm)

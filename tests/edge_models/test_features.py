@@ -6,13 +6,20 @@ import numpy as np
 import pytest
 
 from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_CHANNEL, HR_SCALE_BPM,
-                                     MAX_HOLD_S, RECOVERY_S, STATE_CHANNEL, WINDOW_S,
-                                     FeatureError, decode_forecast, effort_from_channels,
-                                     recording_windows, recovery_mask, sample_and_hold)
+                                     MAX_HOLD_S, MAX_RATE_BPM_PER_S, MAX_STEP_BPM,
+                                     NEW_LEVEL_SAMPLES, RECOVERY_S, STATE_CHANNEL, WINDOW_S,
+                                     FeatureError, artefact_mask, decode_forecast,
+                                     effort_from_channels, recording_windows, recovery_mask,
+                                     sample_and_hold, without_artefacts)
 from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch,
                                               predicted_rep_peak_bpm, time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
 from edge_models.features import movement as mv
+from edge_models.recordings import read_recording
+from tests.support.assets import real_asset
+
+REAL_RUN = "3173437224.tcx"  # the real run whose strap jumps 150 -> 58 bpm (RECOVERY_NOTES.md)
+REAL_RIDES = ("4078723797.fit", "4801048867.fit")  # two real rides with no artefacts
 
 
 def _ramp_recording(duration_s: int = 400):
@@ -197,6 +204,97 @@ def test_live_window_refuses_bad_samples_and_keeps_what_it_had():
     with pytest.raises(FeatureError):
         live.set_effort(1.0, 2.0)
     np.testing.assert_array_equal(live.model_input(), before)
+
+
+# ----------------------------------------------------------------------- hr artefacts
+
+def _steady_with(t_s: int, hr_bpm: float, duration_s: int = 400):
+    time_s = np.arange(duration_s, dtype=float)
+    hr = np.full(duration_s, 150.0)
+    hr[t_s] = hr_bpm
+    return time_s, hr
+
+
+def test_a_one_second_strap_jump_is_a_hole_not_heart_rate():
+    time_s, hr = _steady_with(300, 58.0)  # 150 -> 58 -> 150 bpm: contact lost for one beat
+    assert np.flatnonzero(artefact_mask(time_s, hr)).tolist() == [300]
+    windows = recording_windows(time_s, hr, None)
+    assert np.all(windows.inputs[..., HR_CHANNEL] == 0.0)  # 150 held over it: a flat window
+    assert np.all(windows.targets == 0.0)  # no forecast is taught a 92 bpm plunge
+    assert np.all(windows.hr_now_bpm == 150.0)
+
+
+def test_out_of_range_values_are_holes():
+    time_s, hr = _steady_with(300, 251.0)
+    assert np.isnan(without_artefacts(time_s, hr)[300])
+    assert np.count_nonzero(np.isnan(without_artefacts(time_s, hr))) == 1
+
+
+def test_a_sprint_onset_at_the_hearts_fastest_is_kept():
+    time_s = np.arange(60, dtype=float)
+    rise = MAX_RATE_BPM_PER_S * np.clip(time_s - 20, 0, 12)  # +60 bpm in 12 s
+    assert not artefact_mask(time_s, 100.0 + rise).any()
+    stored = 100.0 + rise[(time_s // 3 * 3).astype(int)]  # a watch storing every 3 s: 15 bpm steps
+    assert not artefact_mask(time_s, stored).any()
+
+
+def test_a_change_after_a_dropout_is_accepted_when_the_heart_could_have_made_it():
+    time_s = np.r_[np.arange(100.0), np.arange(110.0, 200.0)]  # 99 s, then 110 s: 11 s apart
+    hr = np.r_[np.full(100, 150.0), np.full(90, 150.0 - MAX_STEP_BPM - 10 * MAX_RATE_BPM_PER_S)]
+    assert not artefact_mask(time_s, hr).any()
+    hr[100:] -= 1.0  # one bpm more than the heart can drop in those 10 s
+    assert artefact_mask(time_s, hr)[100]
+
+
+def test_a_new_level_is_accepted_after_a_few_artefacts_in_a_row_and_restarts_the_window():
+    time_s = np.arange(400, dtype=float)
+    hr = np.r_[np.full(200, 150.0), np.full(200, 100.0)]  # the strap settles 50 bpm lower
+    rejected = np.flatnonzero(artefact_mask(time_s, hr))
+    assert rejected.tolist() == list(range(200, 200 + NEW_LEVEL_SAMPLES))
+    live, settled_s = LiveHrWindow(), 200 + NEW_LEVEL_SAMPLES + 30
+    for t, value in zip(time_s[:settled_s], hr[:settled_s]):
+        live.add_hr(t, value)
+    assert live.hr_now_bpm == 100.0
+    assert NEW_LEVEL_SAMPLES > MAX_HOLD_S  # longer than the hold: a hole, the history restarts
+    assert live.history_s == 30
+
+
+def test_live_and_training_reject_the_same_samples_of_a_real_run():
+    run = read_recording(real_asset(REAL_RUN))
+    batch = artefact_mask(run.time_s, run.hr_bpm)
+    live, incremental = LiveHrWindow(), np.zeros_like(batch)
+    for i in np.flatnonzero(np.isfinite(run.hr_bpm)):
+        incremental[i] = not live.add_hr(run.time_s[i], run.hr_bpm[i])
+    np.testing.assert_array_equal(incremental, batch)
+    assert batch.sum() == live.artefact_count > 0
+    steps = np.abs(np.diff(without_artefacts(run.time_s, run.hr_bpm)))
+    assert np.nanmax(steps) < np.nanmax(np.abs(np.diff(run.hr_bpm)))  # the 150 -> 58 is gone
+
+
+@pytest.mark.parametrize("name", REAL_RIDES)
+def test_real_rides_lose_no_sample_to_the_artefact_rule(name):
+    ride = read_recording(real_asset(name))
+    assert not artefact_mask(ride.time_s, ride.hr_bpm).any()
+
+
+def test_live_windows_match_training_windows_through_the_artefacts_of_a_real_run():
+    run = read_recording(real_asset(REAL_RUN))
+    until = np.flatnonzero(artefact_mask(run.time_s, run.hr_bpm)).max() + WINDOW_S  # past the last
+    keep = np.isfinite(run.hr_bpm) & (run.time_s <= run.time_s[until])
+    time_s, hr = run.time_s[keep], run.hr_bpm[keep]
+    by_history = {h: recording_windows(time_s, hr, None, history_s=h)
+                  for h in (COLD_START_MIN_S, WINDOW_S)}  # right after a hole, and full windows
+    by_end = {h: {float(e): i for i, e in enumerate(w.end_s + time_s[0])}
+              for h, w in by_history.items()}
+    live, compared = LiveHrWindow(), {h: 0 for h in by_history}
+    for t, value in zip(time_s, hr):
+        live.add_hr(t, value)
+        h = int(live.history_s)
+        if h in by_end and float(t) in by_end[h]:
+            np.testing.assert_array_equal(live.model_input()[0],
+                                          by_history[h].inputs[by_end[h][float(t)]])
+            compared[h] += 1
+    assert min(compared.values()) > 0
 
 
 # ---------------------------------------------------------------------------- hr insights

@@ -101,6 +101,7 @@ def test_tiny_run_holds_out_each_recording_and_writes_a_consistent_bundle(tmp_pa
     report = (run.out / "report.md").read_text()
     assert "Leave one recording out" in report and "Gate:" in report and "Cold start" in report
     assert "cold start" in run.gate.reason
+    assert "same filtered windows" in report and "3173437224 " in report  # artefacts counted
     assert all(f"| {f.holdout} |" in report for f in run.folds)
     assert json.loads((run.out / "manifest.json").read_text())["input"]["dtype"] == "int8"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_models.features.hr import HORIZONS_S, HR_SCALE_BPM, HrWindows
+from edge_models.features.hr import HORIZONS_S, HR_SCALE_BPM, HrWindows, artefact_mask
 from edge_models.recordings import Recording, distinct_real_recordings
 from training import bundle
 from training.convert import mirror_weights, representative, to_float_tflite, to_int8_tflite
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_EPOCHS = 12  # at most; early stopping on the time-block validation usually ends sooner
 BAND_QUANTILES = (0.05, 0.95)  # the forecast band: 90 % of held-out residuals fall inside
 CHECK_RECORDING = "4801048867"  # re-scored by the bundled-model test: a real ride, in training
-MODEL_VERSION = "2.1.0"  # 2: relative HR and work/rest state; .1: trained on cold-start windows too
+MODEL_VERSION = "2.2.0"  # 2: relative HR and work/rest state; .1: cold-start windows; .2: artefacts are holes
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def run_hr(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0,
     gate = _gate(scores, seen)
     seen["int8"].update(_check_recording(recs, int8_path))
     _write_bundle(out, shipped, folds, scores, seen)
-    bundle.write_report(out, hr_report(shipped, folds, scores, seen, log,
-                                       device, epochs, seed, out), gate)
+    artefacts = {r.name: int(artefact_mask(r.time_s, r.hr_bpm).sum()) for r in recs}
+    bundle.write_report(out, hr_report(shipped, folds, scores, seen, log, device, epochs, seed,
+                                       out, artefacts), gate)
     return HrRun(scores, folds, seen, gate, out)
 
 

@@ -16,17 +16,29 @@ GOAL_RECOVERY_RATIO = 0.7  # and at most 0.7 of it in recovery windows (and no w
 
 
 def hr_report(shipped: HrSplit, folds: list[FoldResult], scores: dict, seen: dict, log: FitLog,
-              device: str, epochs: int, seed: int, out: Path) -> bundle.RunReport:
+              device: str, epochs: int, seed: int, out: Path,
+              artefacts: dict[str, int] | None = None) -> bundle.RunReport:
     report = bundle.RunReport("Heart-rate forecaster: training run")
     report.add(f"Trained on {device}, at most {epochs} epochs, seed {seed}; inputs: heart rate "
                f"relative to now and the work/rest state; LSTM {hr_model.LSTM_UNITS} cells plus a "
                f"linear skip path over the last {hr_model.SKIP_S} s started at ridge.")
     report.add("")
+    if artefacts is not None:
+        _artefacts(report, artefacts)
     _pooled(report, folds, scores)
     _cold_start(report, folds)
     _each_fold(report, folds)
     _shipped(report, shipped, seen, log, out)
     return report
+
+
+def _artefacts(report: bundle.RunReport, artefacts: dict[str, int]) -> None:
+    report.add("Heart-rate artefacts (`edge_models.features.hr.ArtefactFilter`: out of range, or a "
+               "jump faster than a heart can move) are holes before any window is built, so every "
+               "figure below, persistence and ridge included, is scored on the same filtered "
+               "windows. Samples rejected per recording: "
+               + ", ".join(f"{name} {count}" for name, count in artefacts.items()) + ".")
+    report.add("")
 
 
 def _ratios(scores: dict, name: str) -> str:
