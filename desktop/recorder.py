@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_VIDEO_WIDTH_PX = 960  # larger frames are scaled down before storing: ~1 MB/s of MJPG, not ~12
 VIDEO_QUEUE_S = 2.0  # frames waiting for the video writer, in seconds of video, before drops
 QUEUE_POLL_S = 0.1  # how often a waiting recorder looks at its stop flag
+DRAIN_TIMEOUT_S = 30.0  # the dispatcher hands on a queue of minutes of events in well under this
 _STOP = object()  # sentinel that ends a worker queue
 
 Listener = Callable[[object], None]
@@ -155,6 +156,7 @@ class Recorder:
         self._started_sources: list = []  # sources started, stopped first on stop()
         self.session_id: str | None = None
         self._started_mono_s = 0.0
+        self._sources_started_mono_s = 0.0
         self._writer: StoreWriter | None = None
         self._video: SegmentedVideoWriter | None = None
 
@@ -177,6 +179,7 @@ class Recorder:
         except BaseException:
             self._shut_down(status="interrupted")
             raise
+        self._sources_started_mono_s = self._clock()
         logger.info("recording session %s: %d heart-rate source(s), camera %s", self.session_id,
                     len(self.hr_sources), "on" if self.camera else "off")
         return self.session_id
@@ -218,9 +221,10 @@ class Recorder:
         return self._max_video_width_px, round(height * self._max_video_width_px / width)
 
     def wait(self, duration_s: float | None, stop: threading.Event | None = None) -> None:
-        """Block until `duration_s` has passed, `stop` is set, or every source has ended."""
+        """Block until `duration_s` of recording (from when the sources started) has passed,
+        `stop` is set, or every source has ended."""
         stop = stop or threading.Event()
-        deadline = None if duration_s is None else self._started_mono_s + duration_s
+        deadline = None if duration_s is None else self._sources_started_mono_s + duration_s
         while not stop.is_set() and not self.ended.is_set():
             remaining = None if deadline is None else deadline - self._clock()
             if remaining is not None and remaining <= 0:
@@ -234,10 +238,12 @@ class Recorder:
 
     def _shut_down(self, status: str) -> float:
         """Stop every part, keep all that was said, close the session; never leaves it 'recording'."""
-        # sources first, then every worker (started or not: each closes its models): their last
-        # word still reaches the store
-        parts_ok = all([self._stop_part(p) for p in [*self._started_sources, *self._workers]])
+        # sources first; then let the workers see every event the sources gave; then stop every
+        # worker (started or not: each closes its models), whose last word still reaches the store
+        parts_ok = all([self._stop_part(p) for p in self._started_sources])
         self._started_sources.clear()
+        self._drain_events()
+        parts_ok &= all([self._stop_part(w) for w in self._workers])
         self._events.put(_STOP)
         if self._video is not None:
             self._frames.put(_STOP)  # the video thread always drains its queue: this cannot block long
@@ -254,6 +260,15 @@ class Recorder:
                 store.finish_session(self.session_id, ended_mono_s=ended_mono_s,
                                      status=status if parts_ok else "interrupted")
         return ended_mono_s
+
+    def _drain_events(self) -> None:
+        """Wait until the dispatcher has handed on everything queued so far."""
+        if not any(t.name == "recorder-dispatch" and t.is_alive() for t in self._threads):
+            return
+        drained = threading.Event()
+        self._events.put((None, drained))
+        if not drained.wait(DRAIN_TIMEOUT_S):
+            logger.error("the dispatcher did not drain within %.0f s", DRAIN_TIMEOUT_S)
 
     @staticmethod
     def _stop_part(part) -> bool:
@@ -314,6 +329,9 @@ class Recorder:
     def _dispatch_loop(self) -> None:
         while (item := self._events.get()) is not _STOP:
             source_index, event = item
+            if isinstance(event, threading.Event):  # a drain marker: all before it is handed on
+                event.set()
+                continue
             try:
                 self._dispatch(source_index, event)
             except Exception:  # a bug on one event must not end the storing of all the others

@@ -123,10 +123,12 @@ class HeartRateFeedbackWorker:
         athlete = self._athlete(sample.channel)
         try:
             self._update_effort(athlete, sample)
-            athlete.window.add_hr(sample.t_mono_s, float(sample.hr_bpm))
+            is_heart_rate = athlete.window.add_hr(sample.t_mono_s, float(sample.hr_bpm))
         except FeatureError as exc:
             logger.debug("sample of %s not used: %s", sample.channel, exc)
             return
+        if not is_heart_rate:
+            return  # a strap artefact: a hole in the window, never an "unusual response"
         for unusual in athlete.watch.observe(sample.t_mono_s, float(sample.hr_bpm)):
             self._emit(sample.channel, sample.t_mono_s, "unusual_response", {
                 "horizon_s": unusual.horizon_s, "observed_bpm": unusual.observed_bpm,
