@@ -8,6 +8,7 @@ import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json, stop_on_signals
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
@@ -176,14 +177,19 @@ def sessions(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_OK
 
 
-def _list_sessions(store: Store, as_json: bool) -> None:
-    summaries = store.list_sessions()
+def _print_rows(items: list, as_json: bool, line: Callable[[object], str]) -> None:
+    """A list as JSON for a script, or one line per item for a person."""
     if as_json:
-        print_json([asdict(s) for s in summaries])
+        print_json([asdict(item) for item in items])
         return
-    for s in summaries:
-        print(f"{s.id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
-              f"{s.status:<11} {len(s.channels)} athletes  {s.video_segment_count} video segments")
+    for item in items:
+        print(line(item))
+
+
+def _list_sessions(store: Store, as_json: bool) -> None:
+    _print_rows(store.list_sessions(), as_json, lambda s: (
+        f"{s.id}  {s.started_wall_utc:%Y-%m-%d %H:%M}  {s.duration_s or 0:7.1f} s  "
+        f"{s.status:<11} {len(s.channels)} athletes  {s.video_segment_count} video segments"))
 
 
 def _find_session(store: Store, session_id: str):
@@ -262,17 +268,16 @@ def _add_athlete(store: Store, args: argparse.Namespace) -> None:
     if store.athlete_by_name(args.name) is not None:
         raise CliError(f"an athlete called {args.name!r} already exists", 2)
     athlete = store.add_athlete(args.name, args.hr_max, args.hr_rest, consent=not args.no_consent)
-    print_json(asdict(athlete)) if args.json else print(f"added {athlete.name} (id {athlete.id})")
+    if args.json:
+        print_json(asdict(athlete))
+    else:
+        print(f"added {athlete.name} (id {athlete.id})")
 
 
 def _list_athletes(store: Store, as_json: bool) -> None:
-    everyone = store.list_athletes()
-    if as_json:
-        print_json([asdict(a) for a in everyone])
-        return
-    for a in everyone:
-        print(f"{a.id:>4}  {a.name:<20} HRmax {a.hr_max_bpm:.0f}  HRrest {a.hr_rest_bpm:.0f}  "
-              f"consent {'yes' if a.consent else 'no'}")
+    _print_rows(store.list_athletes(), as_json, lambda a: (
+        f"{a.id:>4}  {a.name:<20} HRmax {a.hr_max_bpm:.0f}  HRrest {a.hr_rest_bpm:.0f}  "
+        f"consent {'yes' if a.consent else 'no'}"))
 
 
 def _change_athlete(store: Store, args: argparse.Namespace) -> None:
