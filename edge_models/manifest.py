@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from edge_models.assets import sha256_of
+from edge_models.durable import write_file_atomically
 
 MANIFEST_SCHEMA = 1  # bump when a field changes meaning; add a migration from the old number
 MODEL_KINDS = ("pose", "movement", "heart_rate")
@@ -238,31 +239,6 @@ def save_manifest(manifest: ModelManifest, path: Path | str) -> None:
     """Write a manifest.json crash-safely (temp file, fsync, rename)."""
     text = json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n"
     write_file_atomically(Path(path), text.encode("utf-8"))
-
-
-def write_file_atomically(path: Path, payload: bytes) -> None:
-    """Temp file beside the target, fsync, rename over it, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (a no-op where the OS cannot open folders)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def verify_model_file(manifest: ModelManifest, path: Path | str) -> None:

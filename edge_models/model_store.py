@@ -26,9 +26,10 @@ from typing import Callable
 
 import numpy as np
 
+from edge_models.durable import fsync_dir, write_file_atomically
 from edge_models.manifest import (
-    MODEL_KINDS, GoldenSet, ModelIntegrityError, ModelManifest, fsync_dir, load_manifest,
-    save_manifest, verify_model_file, write_file_atomically,
+    MODEL_KINDS, GoldenSet, ModelIntegrityError, ModelManifest, load_manifest,
+    save_manifest, verify_model_file,
 )
 from edge_models.runtime import ModelFileError, ModelRunner, RunnerOptions
 

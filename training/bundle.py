@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_models.manifest import (GoldenSet, InputSpec, ModelManifest, save_manifest,
-                                  write_file_atomically)
+from edge_models.durable import write_file_atomically
+from edge_models.manifest import GoldenSet, InputSpec, ModelManifest, save_manifest
 from edge_models.runtime import ModelRunner, RunnerOptions
 from training.gate import GateResult
 from training.litert_eval import predict_tflite

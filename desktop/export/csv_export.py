@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from desktop.export.atomic import write_atomically
+from edge_models.durable import write_file_atomically
 from desktop.export.session import ExportSession, check_session, ordered_samples, wall_time
 
 CSV_COLUMNS = ("wall_time_utc", "t_s", "channel", "athlete", "hr_bpm", "rr_s", "speed_mps", "power_w",
@@ -26,7 +26,7 @@ def export_csv(session: ExportSession, path: Path) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     writer.writerows(row for _, row in rows)
-    return write_atomically(Path(path), buffer.getvalue().encode("utf-8"))
+    return write_file_atomically(Path(path), buffer.getvalue().encode("utf-8"))
 
 
 def _row(session, athlete, sample) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from desktop.export.atomic import write_atomically
+from edge_models.durable import write_file_atomically
 from desktop.export.fit_encoder import (
     ENUM,
     UINT8,
@@ -76,7 +76,7 @@ def export_fit(session: ExportSession, path: Path, channel: str) -> Path:
         raise ExportError(f"channel {channel!r} has no heart-rate samples to export")
     messages = b"".join(encode_definition(d) for d in ALL_DEFINITIONS)
     messages += _activity_messages(session, athlete)
-    return write_atomically(Path(path), fit_file(messages))
+    return write_file_atomically(Path(path), fit_file(messages))
 
 
 def _activity_messages(session: ExportSession, athlete: ExportAthlete) -> bytes:

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
-from desktop.export.atomic import write_atomically
+from edge_models.durable import write_file_atomically
 from desktop.export.session import ExportAthlete, ExportSession, check_session, laps_of, wall_time
 
 TCX_NS = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
@@ -51,7 +51,7 @@ def export_tcx(session: ExportSession, path: Path) -> Path:
             _add_activity(activities, session, athlete)
     ET.indent(root)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return write_atomically(Path(path), data)
+    return write_file_atomically(Path(path), data)
 
 
 def _add_activity(parent: ET.Element, session: ExportSession, athlete: ExportAthlete) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 
 from desktop.sources.camera.base import Frame
 from desktop.store.models import VideoSegment
+from edge_models.durable import fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class SegmentedVideoWriter:
             raise VideoWriteError(f"video segment {seg.partial} is missing or empty after closing it")
         digest = _fsync_and_hash(seg.partial)
         os.replace(seg.partial, seg.final)
-        _fsync_folder(self._folder)
+        fsync_dir(self._folder)
         self.segments_closed += 1
         self._on_segment_closed(VideoSegment(
             path=PurePosixPath(seg.final.relative_to(self._relative_to).as_posix()),
@@ -141,17 +142,6 @@ def _fsync_and_hash(path: Path) -> str:
             digest.update(block)
         os.fsync(f.fileno())
     return digest.hexdigest()
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename durable (POSIX); Windows cannot open a folder for fsync and needs no such step."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def is_playable(path: Path, expected_frames: int | None = None) -> bool:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from edge_models.assets import asset_path, data_dir, sha256_of
-from edge_models.manifest import write_file_atomically
+from edge_models.durable import write_file_atomically
 from edge_models.pose import PoseEstimator, PoseEstimatorOptions
 from edge_models.pose.estimator import DETECTOR_FILE, LANDMARK_FILE
 
