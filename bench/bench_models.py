@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_models.model_store import BUNDLED_MODELS_DIR
 from edge_models.runtime import ModelRunner, RunnerOptions
 
 logger = logging.getLogger(__name__)
 
-BUNDLED = Path(__file__).resolve().parent.parent / "edge_models" / "bundled"
+BUNDLED = BUNDLED_MODELS_DIR
 TIMED_RUNS = 200  # single-window runs timed for each engine
 WARMUP_RUNS = 10  # runs before timing (first calls allocate and trace)
 

@@ -35,6 +35,8 @@ from edge_models.runtime import ModelFileError, ModelRunner, RunnerOptions
 
 logger = logging.getLogger(__name__)
 
+BUNDLED_MODELS_DIR = Path(__file__).resolve().parent / "bundled"  # the starter models shipped in the package
+
 MODEL_FILE = "model.tflite"
 MANIFEST_FILE = "manifest.json"
 SLOTS_FILE = "slots.json"

@@ -27,12 +27,12 @@ import numpy as np
 from edge_models.features import movement as mv
 from edge_models.features.hr import FeatureError
 from edge_models.manifest import ModelManifest, load_manifest
-from edge_models.model_store import ModelStore
+from edge_models.model_store import BUNDLED_MODELS_DIR, ModelStore
 from edge_models.runtime import ModelRunner, RunnerOptions
 
 logger = logging.getLogger(__name__)
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "bundled" / "movement"
+BUNDLED_DIR = BUNDLED_MODELS_DIR / "movement"
 RUN_PERIOD_S = 0.1  # the model runs at most 10 times a second: fast enough to see each hop
 KEEP_S = mv.WINDOW_FRAMES / mv.FRAME_RATE_HZ + 2 * mv.FRAME_HOLD_S  # one window plus hold slack
 NUM_THREADS = 1  # the movement model is tiny; the pose model needs the other cores

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge_models.manifest import ModelManifest
-from edge_models.model_store import ModelStore
+from edge_models.model_store import BUNDLED_MODELS_DIR, ModelStore
 
-BUNDLED_MODELS_DIR = Path(__file__).resolve().parents[2] / "edge_models" / "bundled"
 
 
 def model_store(data_dir: Path) -> ModelStore:

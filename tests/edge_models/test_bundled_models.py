@@ -12,11 +12,12 @@ from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_SCALE_BPM,
                                      effort_from_channels, recording_windows)
 from edge_models.features.hr_insights import ForecastBand
 from edge_models.manifest import GoldenSet, load_manifest, verify_model_file
+from edge_models.model_store import BUNDLED_MODELS_DIR
 from edge_models.recordings import read_recording
 from edge_models.runtime import ModelRunner, RunnerOptions
 from tests.support.assets import real_asset
 
-BUNDLED = Path(__file__).resolve().parents[2] / "edge_models" / "bundled"
+BUNDLED = BUNDLED_MODELS_DIR
 SHIPPED = ["heart_rate"]
 HR_CHECK = "4801048867.fit"  # a real ride the heart-rate manifest carries a score for (seen in training)
 MAE_REPRODUCE_RTOL = 1e-3  # the same windows on the same file: the same error, to rounding
