@@ -182,9 +182,3 @@ def _windows_mae30_bpm(folder: Path, windows: HrWindows, mask: np.ndarray) -> fl
         predicted = np.stack([runner.run(x[None, ...])[0] for x in windows.inputs[mask]])
     error = np.abs(predicted - windows.targets[mask])[:, HORIZONS_S.index(30)]
     return float(error.mean() * HR_SCALE_BPM)
-
-
-def test_running_shipped_models_needs_no_tensorflow():
-    import sys
-
-    assert "tensorflow" not in sys.modules  # the laptop runs these on LiteRT alone

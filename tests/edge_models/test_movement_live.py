@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -147,10 +146,6 @@ def test_the_store_hands_out_the_bundled_model_until_an_update(tmp_path):
     with LiveMovementClassifier.from_store(store) as classifier:
         assert (classifier.model_name, classifier.model_version) == ("movement", "1.0.0")
         assert "lunge" in classifier.labels
-
-
-def test_live_movement_needs_no_tensorflow():
-    assert "tensorflow" not in sys.modules
 
 
 def test_reps_start_afresh_only_when_another_movement_holds():

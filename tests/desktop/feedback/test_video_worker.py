@@ -70,7 +70,10 @@ def test_pose_and_movement_come_from_the_real_clip_with_their_model_versions(fra
     assert poses and all(e.model_name == POSE_MODEL_NAME for e in poses)
     found = [e for e in poses if e.payload["found"]]
     assert len(found) >= 0.8 * len(poses)
-    assert all(0 <= e.payload.get("right_knee", 90) <= 180 for e in found)
+    knees = [e.payload["right_knee"] for e in found if "right_knee" in e.payload]
+    assert len(knees) >= 0.5 * len(found)  # the walker's knee is in view most of the clip
+    assert all(0 <= k <= 180 for k in knees)
+    assert max(knees) - min(knees) >= 10  # a walking knee bends: the angle follows the leg
     moves = sink.of("movement")
     assert moves and {e.model_version for e in moves} == {movement.model_version}
     assert moves[0].payload["label"] in movement.labels
