@@ -105,13 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ble-drops", type=int, default=50)
     args = parser.parse_args(argv)
     figures = crash_soak(args.crash_runs)
-    from bench.soak_ble import run_ble_soak
+    from bench.soak_ble import run_ble_soak, soak_is_sound
 
-    figures.update(run_ble_soak(drops=args.ble_drops))
+    ble_figures = run_ble_soak(drops=args.ble_drops)
+    figures.update(ble_figures)
     for name, value in figures.items():
         print(f"{name}={int(value)}" if float(value).is_integer() else f"{name}={value:.3f}", flush=True)
     sound = (figures["soak.crash_corrupt"] == 0 and figures["soak.crash_max_hr_loss_s"] <= MAX_HR_LOSS_S
-             and figures["soak.ble_duplicates"] == 0 and figures["soak.ble_lost_rr"] == 0)
+             and soak_is_sound(ble_figures, min_drops=args.ble_drops))
     return 0 if sound else 1
 
 

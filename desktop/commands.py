@@ -146,8 +146,9 @@ def _print_summary(summary: RecordingSummary, as_json: bool) -> None:
     print(f"session  {summary.session_id}  {summary.duration_s:.1f} s")
     for c in summary.channels:
         hr = f"mean {c.mean_hr_bpm:.0f} bpm, max {c.max_hr_bpm} bpm" if c.samples else "no heart rate"
+        dropped = f"  {c.rr_dropped} bad RR left out" if c.rr_dropped else ""
         print(f"  {c.display_name:<16} {c.channel:<20} {c.samples:>5} samples {c.rr_intervals:>5} RR  {hr}  "
-              f"gaps {c.gaps}  problems {c.problems}")
+              f"gaps {c.gaps}  problems {c.problems}{dropped}")
     if summary.feedback_events:
         print(f"  feedback: {summary.feedback_events} events from the on-device models")
     if summary.frames_recorded or summary.video_segments:

@@ -61,6 +61,7 @@ class ChannelSummary:
     display_name: str
     samples: int = 0
     rr_intervals: int = 0
+    rr_dropped: int = 0  # RR intervals the source left out (0 or out of range); their samples were kept
     gaps: int = 0
     problems: int = 0
     mean_hr_bpm: float | None = None
@@ -411,6 +412,7 @@ class Recorder:
         summary = self._channel(sample.channel)
         summary.samples += 1
         summary.rr_intervals += len(sample.rr_intervals_s)
+        summary.rr_dropped += sample.rr_dropped
         live = self._live.get(sample.channel)
         if live is not None:
             live.add(sample)

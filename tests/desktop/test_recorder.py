@@ -190,6 +190,24 @@ def test_malformed_events_are_refused_and_everything_around_them_is_stored(data_
         assert session.status == "completed"
 
 
+def test_rr_intervals_a_source_dropped_are_counted_in_the_summary(data_dir):
+    from desktop.sources.events import ChannelOpened, StreamEnded
+    from desktop.sources.heart_rate.base import HeartRateSample
+
+    samples = [HeartRateSample("strap", 100.0, 72, (1.0,), rr_dropped=1),
+               HeartRateSample("strap", 101.0, 75, (), rr_dropped=2),
+               HeartRateSample("strap", 102.0, 74, (0.8,))]
+    events = [ChannelOpened("strap", "Strap", 99.0), *samples, StreamEnded("strap", 103.0)]
+    recorder = Recorder(data_dir, [_ScriptedSource(events)])
+    recorder.start()
+    assert recorder.ended.wait(WAIT_LIMIT_S)
+    summary = recorder.stop()
+
+    (channel,) = summary.channels
+    assert (channel.samples, channel.rr_intervals, channel.rr_dropped) == (3, 2, 3)
+    assert summary.events_refused == 0
+
+
 class _GreyCamera:
     """A camera whose frames the video writer cannot take (one channel, not three)."""
 

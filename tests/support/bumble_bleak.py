@@ -164,16 +164,41 @@ class SentNotification:
 
     t_mono_s: float
     payload: bytes
-    delivered: bool  # connected and subscribed when sent
+    delivered: bool  # the GATT server sent it on a live, subscribed link it had not cut
     rr_intervals_s: tuple[float, ...]
+    link: int = 0  # which connection of the strap was up when it was sent (1 = the first)
+
+
+NUMBERED_RR_BASE_UNITS = 300  # numbered RR intervals lie in 300..1299 / 1024 s (0.29-1.27 s, plausible)
+NUMBERED_RR_SPAN = 1000  # each of the two RR intervals carries three decimal digits of the number
+
+
+def numbered_rr_s(number: int) -> tuple[float, float]:
+    """Two plausible RR intervals (exact in 1/1024 s) that carry `number` (0..999 999)."""
+    high, low = divmod(number, NUMBERED_RR_SPAN)
+    if not 0 <= high < NUMBERED_RR_SPAN:
+        raise ValueError(f"a numbered notification counts from 0 to {NUMBERED_RR_SPAN ** 2 - 1}")
+    return ((NUMBERED_RR_BASE_UNITS + high) / 1024, (NUMBERED_RR_BASE_UNITS + low) / 1024)
+
+
+def number_of(rr_intervals_s: tuple[float, ...]) -> int | None:
+    """The number `numbered_rr_s` put into two RR intervals; None for other RR intervals."""
+    if len(rr_intervals_s) != 2:
+        return None
+    high, low = (round(rr * 1024) - NUMBERED_RR_BASE_UNITS for rr in rr_intervals_s)
+    if not (0 <= high < NUMBERED_RR_SPAN and 0 <= low < NUMBERED_RR_SPAN):
+        return None
+    return high * NUMBERED_RR_SPAN + low
 
 
 class VirtualStrap:
     """A chest strap: a GATT server with the Heart Rate Service that advertises 0x180D.
 
-    A test drives it from its own thread: `send`, `notify`, `inject`, `drop_link`. It keeps a
-    record of every notification, so a test can check that nothing sent while the link was up
-    was lost or received twice.
+    A test drives it from its own thread: `send`, `notify`, `inject`, `drop_link`, or
+    `start_stream` for a strap that notifies numbered measurements on its own, connected or not,
+    as a real strap does. It keeps a record of every notification, and whether its GATT server
+    sent it on a live subscribed link, so a test can check that nothing sent while the link was
+    up was lost or received twice.
     """
 
     def __init__(self, radio: VirtualRadio, address: str, name: str) -> None:
@@ -182,11 +207,13 @@ class VirtualStrap:
         self.name = name
         self.sent: list[SentNotification] = []
         self.connections_made = 0
+        self.links_cut = 0  # live connections the strap itself ended (drop_link)
         self._connection: Connection | None = None
         self._subscribed = False
         self._powered = False
         self._device: Device | None = None
         self._readvertising: asyncio.Task | None = None
+        self._stream: asyncio.Task | None = None
         self._measurement: gatt.Characteristic | None = None
         self._lock = threading.Lock()
         self.subscribed_event = threading.Event()  # set on each new subscription
@@ -204,9 +231,25 @@ class VirtualStrap:
 
     inject = notify  # a malformed packet is just raw bytes on air
 
-    def drop_link(self) -> None:
-        """The strap ends the connection (out of range, battery contact): then it re-advertises."""
-        self.radio.run(self._drop_link())
+    def drop_link(self, after_s: float = 0.0) -> None:
+        """The strap ends the connection (out of range, battery contact): then it re-advertises.
+
+        `after_s` lets the strap's own clock pick the moment, so a drop can fall anywhere between
+        two notifications of a stream; the call returns once the link is down.
+        """
+        self.radio.run(self._drop_link(after_s))
+
+    def start_stream(self, period_s: float, hr_bpm: int = 60, first_number: int = 0) -> None:
+        """Notify a numbered measurement (`numbered_rr_s`) every `period_s` until stop_stream()."""
+        self.radio.run(self._start_stream(period_s, hr_bpm, first_number))
+
+    def stop_stream(self) -> None:
+        """End the stream; returns after its last notification was sent."""
+        self.radio.run(self._stop_stream())
+
+    def delivered_on_link(self, link: int) -> int:
+        """How many notifications the GATT server sent on live connection number `link`."""
+        return sum(1 for item in list(self.sent) if item.delivered and item.link == link)
 
     def power_off(self) -> None:
         """The strap goes silent and stops advertising (taken off, battery out)."""
@@ -251,6 +294,19 @@ class VirtualStrap:
             advertising_interval_max=STRAP_ADVERTISING_INTERVAL_MS,
         )
 
+    def _live_subscription(self) -> tuple[Connection, int] | None:
+        """The connection the GATT server would notify on now, with its number; None when none.
+
+        Asked of the server itself: the connection is up and not being cut by the strap, and the
+        server holds the central's CCCD write enabling notifications of 0x2A37 on it.
+        """
+        with self._lock:
+            connection, link = self._connection, self.connections_made
+        if connection is None or connection.handle not in self._device.connections:
+            return None
+        cccd = self._device.gatt_server.subscribers.get(connection, {}).get(self._measurement.handle)
+        return (connection, link) if cccd and cccd[0] & 0x01 else None
+
     def _on_connection(self, connection: Connection) -> None:
         with self._lock:
             self._connection = connection
@@ -272,22 +328,46 @@ class VirtualStrap:
             self.subscribed_event.set()
 
     async def _notify(self, payload: bytes, rr_s: tuple[float, ...]) -> SentNotification:
-        delivered = self.is_subscribed
-        if delivered:
-            await self._device.notify_subscribers(self._measurement, payload)
-        record = SentNotification(time.monotonic(), payload, delivered, rr_s)
+        live = self._live_subscription()
+        if live is not None:
+            await self._device.notify_subscriber(live[0], self._measurement, payload)
+        record = SentNotification(time.monotonic(), payload, live is not None, rr_s,
+                                  live[1] if live is not None else 0)
         self.sent.append(record)
         return record
 
-    async def _drop_link(self) -> None:
-        connection = self._connection
+    async def _start_stream(self, period_s: float, hr_bpm: int, first_number: int) -> None:
+        await self._stop_stream()
+        self._stream = asyncio.get_running_loop().create_task(
+            self._notify_numbered(period_s, hr_bpm, first_number))
+
+    async def _notify_numbered(self, period_s: float, hr_bpm: int, number: int) -> None:
+        while True:
+            rr_s = numbered_rr_s(number)
+            await self._notify(encode_heart_rate_measurement(hr_bpm, rr_intervals_s=rr_s), rr_s)
+            number += 1
+            await asyncio.sleep(period_s)
+
+    async def _stop_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.cancel()
+            await asyncio.gather(stream, return_exceptions=True)
+
+    async def _drop_link(self, after_s: float = 0.0) -> None:
+        if after_s > 0:
+            await asyncio.sleep(after_s)
+        with self._lock:  # from here on the strap counts the link as cut: nothing sent is owed
+            connection, self._connection, self._subscribed = self._connection, None, False
         if connection is not None:
+            self.links_cut += 1
             await connection.disconnect()
 
     async def _power_off(self) -> None:
         if not self._powered:
             return
         self._powered = False
+        await self._stop_stream()
         await self._drop_link()
         if self._readvertising is not None:
             await self._readvertising

@@ -25,6 +25,7 @@ class HeartRateMeasurement:
     sensor_contact: SensorContact
     energy_expended_kj: int | None
     rr_intervals_s: tuple[float, ...]
+    rr_dropped: int = 0  # RR intervals in the notification that no heartbeat can have (left out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class HeartRateSample:
     speed_mps: float | None = None
     power_w: float | None = None
     cadence_rpm: float | None = None
+    rr_dropped: int = 0  # RR intervals the source left out as no heartbeat's (0, or out of range)
 
 
 class HeartRateSource(Protocol):

@@ -62,10 +62,11 @@ class BleStats:
     link_losses: int = 0
     reconnects: int = 0
     reconnect_durations_s: list[float] = field(default_factory=list)
+    rr_dropped: int = 0  # RR intervals left out as no heartbeat's; their samples were kept
 
     def snapshot(self) -> BleStats:
         return BleStats(self.notifications, self.malformed, self.link_losses, self.reconnects,
-                        list(self.reconnect_durations_s))
+                        list(self.reconnect_durations_s), self.rr_dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,9 +357,10 @@ class BleHeartRateSource:
             return
         self._close_gap(state, item.t_mono_s)
         state.last_sample_t = item.t_mono_s
+        self._stats.rr_dropped += measurement.rr_dropped
         self._sink(HeartRateSample(
             state.channel, item.t_mono_s, measurement.hr_bpm, measurement.rr_intervals_s,
-            measurement.sensor_contact, measurement.energy_expended_kj,
+            measurement.sensor_contact, measurement.energy_expended_kj, rr_dropped=measurement.rr_dropped,
         ))
 
     def _close_gap(self, state: _ChannelState, end_t: float) -> None:

@@ -20,7 +20,10 @@ Decisions where the standard leaves room (a strap that breaks them is reported, 
   this when no beat fell in the notification window, and nothing is lost by accepting it;
 - with bit 4 clear, any bytes left over are malformed (a strap that does not say what they are);
 - a heart rate of 0 is kept as sent: straps send it while they have no reading yet (the consumer
-  decides what 0 means on a chart), it is not a transport fault.
+  decides what 0 means on a chart), it is not a transport fault;
+- an RR interval no heartbeat can have (0, shorter than RR_PLAUSIBLE_MIN_S or longer than
+  RR_PLAUSIBLE_MAX_S) is left out and counted in `rr_dropped`; the heart rate, the energy and
+  the other RR intervals of the notification are kept: one bad field never costs the sample.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ FLAG_RR_PRESENT = 0x10  # bit 4: RR interval fields present
 RR_UNITS_PER_S = 1024  # RR intervals are counted in 1/1024 s
 UINT8_MAX = 0xFF  # largest heart rate that fits the short (uint8) format
 UINT16_MAX = 0xFFFF  # largest uint16 field (heart rate, energy in kJ, RR in 1/1024 s)
+RR_PLAUSIBLE_MIN_S = 0.2  # 300 bpm: no human heart beats faster; shorter is a strap fault
+RR_PLAUSIBLE_MAX_S = 3.0  # 20 bpm: longer is missed beats or a strap fault, not one interval
 _UINT16 = struct.Struct("<H")
 
 
@@ -53,13 +58,20 @@ def parse_heart_rate_measurement(payload: bytes) -> HeartRateMeasurement:
     flags = data[0]
     hr_bpm, offset = _read_heart_rate(data, flags)
     energy_kj, offset = _read_energy(data, flags, offset)
-    rr_intervals_s = _read_rr_intervals(data, flags, offset)
+    rr_sent_s = _read_rr_intervals(data, flags, offset)
+    rr_intervals_s = tuple(rr_s for rr_s in rr_sent_s if is_plausible_rr_s(rr_s))
     return HeartRateMeasurement(
         hr_bpm=hr_bpm,
         sensor_contact=_sensor_contact(flags),
         energy_expended_kj=energy_kj,
         rr_intervals_s=rr_intervals_s,
+        rr_dropped=len(rr_sent_s) - len(rr_intervals_s),
     )
+
+
+def is_plausible_rr_s(rr_s: float) -> bool:
+    """Whether an RR interval (seconds) can be the time between two heartbeats."""
+    return RR_PLAUSIBLE_MIN_S <= rr_s <= RR_PLAUSIBLE_MAX_S
 
 
 def _read_heart_rate(data: bytes, flags: int) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from desktop.sources.events import ChannelOpened, SignalGap, SourceProblem
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
 from desktop.sources.heart_rate.ble import BleHeartRateSource, InvalidBleSpec, open_ble_source
 from desktop.sources.heart_rate.reconnect import FailureKind, ReconnectPolicy
+from desktop.store.checks import check_storable
 from tests.support.bumble_bleak import SinkRecorder, VirtualRadio, VirtualStrap
 
 STRAP_A = "D0:00:00:00:00:0A"
@@ -141,6 +142,24 @@ def test_four_straps_at_once_each_give_their_own_complete_channel(radio):
         assert {s.channel for s in samples_of(recorder)} == {address}
         assert received_rr_s(recorder) == strap.delivered_rr_s()
         assert len(samples_of(recorder)) == 10
+
+
+def test_a_bad_rr_interval_costs_only_itself_the_heart_rate_is_recorded(radio):
+    strap = radio.add_strap(STRAP_A)
+    source = make_source(radio, STRAP_A)
+    zero_then_one_s = bytes([0x16, 72, 0x00, 0x00, 0x00, 0x04])  # HR 72, RR 0 and RR 1.0 s
+    only_64_s = bytes([0x10, 75, 0xFF, 0xFF])  # HR 75, one RR of 64 s: no heartbeat is that long
+    with running(source) as (recorder,):
+        wait_subscribed(strap)
+        strap.notify(zero_then_one_s)
+        strap.notify(only_64_s)
+        wait_samples(recorder, 2)
+    samples = samples_of(recorder)
+    for sample in samples:
+        check_storable(sample)  # the store keeps the sample: its heart rate is not lost with the bad RR
+    assert [(s.hr_bpm, s.rr_intervals_s) for s in samples] == [(72, (1.0,)), (75, ())]
+    assert [s.rr_dropped for s in samples] == [1, 1] and source.stats.rr_dropped == 2
+    assert recorder.of(SourceProblem) == []
 
 
 def test_malformed_notifications_are_reported_and_skipped_and_the_rest_recorded(radio):

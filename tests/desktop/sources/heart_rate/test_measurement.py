@@ -10,6 +10,7 @@ from desktop.sources.heart_rate.base import HeartRateMeasurement, SensorContact
 from desktop.sources.heart_rate.measurement import (
     MalformedMeasurement,
     encode_heart_rate_measurement,
+    is_plausible_rr_s,
     parse_heart_rate_measurement,
 )
 
@@ -43,6 +44,26 @@ GOLDEN = [
     (bytes([0xE6, 64]), HeartRateMeasurement(64, SensorContact.DETECTED, None, ())),
 ]
 
+# A valid heart rate with an RR interval no heart beats: the heart rate and the good RR are kept,
+# the bad RR is dropped and counted (rr_dropped).
+BAD_RR = [
+    # flags 0x16: HR 72, RR 0 (no interval at all), then RR 0x0400 = 1.0 s
+    (bytes([0x16, 72, 0x00, 0x00, 0x00, 0x04]),
+     HeartRateMeasurement(72, SensorContact.DETECTED, None, (1.0,), rr_dropped=1)),
+    # flags 0x10: HR 80, RR 0x0200 = 0.5 s, then RR 0xFFFF = 64 s (far beyond any heartbeat)
+    (bytes([0x10, 80, 0x00, 0x02, 0xFF, 0xFF]),
+     HeartRateMeasurement(80, SensorContact.NOT_SUPPORTED, None, (0.5,), rr_dropped=1)),
+    # flags 0x10: HR 190, RR 0x0064 = 0.098 s (over 600 bpm), then RR 0x0140 = 0.3125 s
+    (bytes([0x10, 190, 0x64, 0x00, 0x40, 0x01]),
+     HeartRateMeasurement(190, SensorContact.NOT_SUPPORTED, None, (0.3125,), rr_dropped=1)),
+    # flags 0x18: HR 66, energy 7 kJ, its only RR is 0: heart rate and energy kept, no RR
+    (bytes([0x18, 66, 0x07, 0x00, 0x00, 0x00]),
+     HeartRateMeasurement(66, SensorContact.NOT_SUPPORTED, 7, (), rr_dropped=1)),
+    # flags 0x11: uint16 HR 61, RR 0x0C01 = 3.0010 s (under 20 bpm) and RR 0 both dropped
+    (bytes([0x11, 61, 0x00, 0x01, 0x0C, 0x00, 0x00]),
+     HeartRateMeasurement(61, SensorContact.NOT_SUPPORTED, None, (), rr_dropped=2)),
+]
+
 MALFORMED = [
     (b"", "empty"),
     (bytes([0x00]), "heart rate"),  # uint8 HR missing
@@ -57,6 +78,18 @@ MALFORMED = [
 @pytest.mark.parametrize(("payload", "expected"), GOLDEN)
 def test_golden_vectors_decode_as_the_standard_says(payload, expected):
     assert parse_heart_rate_measurement(payload) == expected
+
+
+@pytest.mark.parametrize(("payload", "expected"), BAD_RR)
+def test_a_bad_rr_interval_is_dropped_and_counted_and_the_heart_rate_kept(payload, expected):
+    assert parse_heart_rate_measurement(payload) == expected
+
+
+def test_rr_intervals_at_the_edges_of_the_plausible_range_are_kept():
+    shortest, longest = 205, 3072  # 0.2002 s (just under 300 bpm) and exactly 3.0 s (20 bpm)
+    payload = bytes([0x10, 100]) + shortest.to_bytes(2, "little") + longest.to_bytes(2, "little")
+    measurement = parse_heart_rate_measurement(payload)
+    assert measurement.rr_intervals_s == (shortest / 1024, longest / 1024) and measurement.rr_dropped == 0
 
 
 @pytest.mark.parametrize(("payload", "expected"), GOLDEN[:-1])
@@ -120,8 +153,9 @@ def test_every_flag_combination_round_trips(m):
         hr_uint16=m["force_uint16"] or m["hr_bpm"] > 255,
         rr_present=m["rr_present"],
     )
+    kept_s = tuple(rr for rr in rr_s if is_plausible_rr_s(rr))
     assert parse_heart_rate_measurement(payload) == HeartRateMeasurement(
-        m["hr_bpm"], m["sensor_contact"], m["energy_expended_kj"], rr_s
+        m["hr_bpm"], m["sensor_contact"], m["energy_expended_kj"], kept_s, rr_dropped=len(rr_s) - len(kept_s)
     )
 
 
@@ -132,14 +166,17 @@ def test_random_bytes_parse_or_raise_malformed_and_nothing_else(payload):
     except MalformedMeasurement:
         return
     assert 0 <= measurement.hr_bpm <= 0xFFFF
-    assert all(0 <= rr_s < 64 for rr_s in measurement.rr_intervals_s)
-    # a payload that decodes re-encodes to itself, less reserved bits and contact value 1
+    # the fields before the RR intervals re-encode to themselves, less reserved bits and contact value 1
     canonical = bytes([payload[0] & 0x1F & ~(0x02 if payload[0] & 0x06 == 0x02 else 0)])
-    assert canonical + payload[1:] == encode_heart_rate_measurement(
+    head = encode_heart_rate_measurement(
         measurement.hr_bpm,
-        rr_intervals_s=measurement.rr_intervals_s,
         sensor_contact=measurement.sensor_contact,
         energy_expended_kj=measurement.energy_expended_kj,
         hr_uint16=bool(payload[0] & 0x01),
         rr_present=bool(payload[0] & 0x10),
     )
+    assert canonical + payload[1:len(head)] == head
+    # every RR interval sent is either kept, in order, or dropped and counted
+    sent_s = [int.from_bytes(payload[i:i + 2], "little") / 1024 for i in range(len(head), len(payload), 2)]
+    assert measurement.rr_intervals_s == tuple(rr for rr in sent_s if is_plausible_rr_s(rr))
+    assert measurement.rr_dropped == len(sent_s) - len(measurement.rr_intervals_s)
