@@ -8,10 +8,12 @@ import pytest
 
 from desktop.recorder import AthleteProfile, Recorder
 from desktop.sources.camera import open_camera
+from desktop.sources.heart_rate.base import HeartRateSample
 from desktop.sources.heart_rate.simulated import SimulatedHeartRateSource
 from desktop.store import Store
 from desktop.store.video import is_playable
 from tests.support.assets import real_asset
+from tests.support.waiting import wait_until
 
 WAIT_LIMIT_S = 60.0  # a recording that has not ended by then has hung
 
@@ -50,10 +52,17 @@ def test_heart_rate_keeps_recording_when_the_camera_is_lost(data_dir, tmp_path):
     clip.write_bytes(original[: len(original) // 3])  # the file ends mid-stream, as a pulled cable would
     camera = open_camera(f"file:{clip}", realtime=False)
     sim = SimulatedHeartRateSource(2, speed=20.0)
-    recorder = Recorder(data_dir, [sim], camera)
+    seen: list[object] = []  # every event the recorder handled, in order (list.append is thread-safe)
+    recorder = Recorder(data_dir, [sim], camera, listeners=[seen.append])
     recorder.start()
-    recorder.wait(3.0)
-    summary = recorder.stop()
+    try:  # however loaded the machine, wait for the loss and then for heart rate after it
+        wait_until(lambda: any(getattr(e, "kind", None) == "camera_lost" for e in seen), WAIT_LIMIT_S,
+                   "the cut file to end the camera")
+        lost_at = len(seen)
+        wait_until(lambda: sum(isinstance(e, HeartRateSample) for e in seen[lost_at:]) >= 30, WAIT_LIMIT_S,
+                   "heart rate after the camera went")
+    finally:
+        summary = recorder.stop()
 
     with Store.open(data_dir) as store:
         (session,) = store.list_sessions()
