@@ -114,6 +114,14 @@ def test_a_fit_file_with_a_bad_checksum_keeps_everything_and_says_so(tmp_path, n
 
 
 @pytest.mark.parametrize("name", sorted(FIT_FILES))
+def test_a_byte_flipped_inside_a_fit_file_is_never_passed_off_as_whole(tmp_path, name):
+    data = bytearray(real_asset(name).read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a value inside a message: it still decodes, only the CRC can tell
+    kept = read_recording(written(tmp_path, name, bytes(data)))
+    assert kept.damage.startswith(f"{name} has a bad checksum") and "some values may be wrong" in kept.damage
+
+
+@pytest.mark.parametrize("name", sorted(FIT_FILES))
 def test_garbage_after_a_fit_file_is_ignored_and_said(tmp_path, name):
     source = real_asset(name)
     kept = read_recording(written(tmp_path, name, source.read_bytes() + GARBAGE))
