@@ -210,8 +210,8 @@ def _read_fit(path: Path) -> _Rows:
     except FIT_DECODE_FAILURES as exc:
         rows.damage = _Damage(_fit_damage_kind(exc, rows.file_ended), f"{type(exc).__name__}: {exc}")
         if not frames_read:
-            raise RecordingError(f"{path.name}: not a readable FIT file, its header is damaged or missing "
-                                 f"({type(exc).__name__}: {exc})") from exc
+            logger.info("%s: no FIT header (%s)", path.name, rows.damage.detail)
+            raise RecordingError(f"{path.name}: not a readable FIT file, its header is damaged or missing") from exc
     return rows
 
 
