@@ -15,10 +15,12 @@ import sys
 import threading
 from pathlib import Path
 
+import platformdirs
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_UNUSABLE = 3
-DEFAULT_DATA_DIR = Path.home() / "Trackside"
+APP_NAME = "Trackside"  # the default data folder is this app's user data folder (platformdirs)
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,17 @@ class CliError(Exception):
 
 
 def _data_dir(value: str | None) -> Path:
-    return Path(value or os.environ.get("TRACKSIDE_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+    """--data-dir, else $TRACKSIDE_DATA_DIR, else the platform's user data folder for Trackside."""
+    return Path(value or os.environ.get("TRACKSIDE_DATA_DIR") or default_data_dir()).expanduser()
+
+
+def default_data_dir() -> Path:
+    """The platform's user data folder for Trackside (platformdirs).
+
+    ~/.local/share/Trackside (or $XDG_DATA_HOME/Trackside) on Linux, ~/Library/Application
+    Support/Trackside on macOS, %LOCALAPPDATA%\\Trackside on Windows.
+    """
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
-    p.add_argument("--data-dir", help="where sessions are stored (default: $TRACKSIDE_DATA_DIR or ~/Trackside)")
+    p.add_argument("--data-dir", help="where sessions are stored (default: $TRACKSIDE_DATA_DIR, else the "
+                   "user data folder, e.g. ~/.local/share/Trackside)")
     if json_flag:
         p.add_argument("--json", action="store_true", help="machine-readable output")
 

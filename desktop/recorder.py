@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Protocol
 
 from desktop.analytics.live import LiveAthleteState
 from desktop.sources.camera.base import CAMERA_CHANNEL, CameraSource, Frame
-from desktop.sources.events import ChannelOpened, FeedbackEvent, SignalGap, SourceProblem, StreamEnded
+from desktop.sources.events import FILE_DAMAGED, ChannelOpened, FeedbackEvent, SignalGap, SourceProblem, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, HeartRateSource
 from desktop.store import Store, StoreWriter
 from desktop.store.checks import check_storable
@@ -425,7 +425,7 @@ class Recorder:
 
     def _note_problem(self, problem: SourceProblem) -> None:
         self._channel(problem.channel).problems += 1
-        if problem.fatal:
+        if problem.fatal or problem.kind == FILE_DAMAGED:  # what the coach must read in the summary
             self._problems.append(f"{problem.channel}: {problem.message}")
 
     def _video_loop(self) -> None:

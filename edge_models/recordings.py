@@ -7,19 +7,28 @@ A `Recording` is one athlete's activity as columns over time: seconds from the f
 heart rate in beats per minute (NaN where the strap gave nothing), and speed, power and cadence
 where the device recorded them. Samples are sorted by time; a second sample at a time already seen
 is dropped, so `time_s` is strictly increasing.
+
+Real files are often damaged: a watch whose battery died leaves a FIT file cut short, a crash
+leaves a bad checksum or a TCX file that stops mid-XML. Every sample read before the damage is
+kept and `Recording.damage` says, in the coach's words, what was lost; only a file with no
+readable heart-rate sample at all is a `RecordingError`. TCX is parsed with `defusedxml`,
+incrementally, so the trackpoints before a malformed part survive.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import defusedxml.ElementTree as SafeET
 import fitdecode
 import numpy as np
+from defusedxml import DefusedXmlException
 
 from edge_models.assets import ASSETS, AssetMissing, asset_path
 
@@ -31,10 +40,18 @@ MIN_VALID_HR_BPM = 1.0  # a strap sends 0 when it has lost contact: not a heart 
 MAX_VALID_HR_BPM = 254.0  # FIT's uint8 invalid value is 255
 FIT_RR_INVALID_S = 65.535  # FIT hrv "time" uint16 0xFFFF (in 1/1000 s): padding, not a beat
 MS_PER_S = 1000.0  # pyhrv's NN series are in milliseconds
+# expat errors that mean "the text stops here": no element / unclosed token / partial character
+XML_CUT_SHORT_CODES = (3, 5, 6)
+# what a damaged FIT file makes fitdecode raise (struct.error and friends from a garbled header)
+FIT_DECODE_FAILURES = (fitdecode.FitError, struct.error, ValueError, KeyError, IndexError, UnicodeDecodeError)
 
 
 class RecordingError(ValueError):
     """A file cannot be used as a recording: unreadable, corrupt, or without any heart rate."""
+
+
+class _MalformedValue(ValueError):
+    """A value in a file that cannot be read: the file is damaged from there on."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +67,30 @@ class Recording:
     cadence_rpm: np.ndarray | None
     rr_s: np.ndarray | None  # RR/beat intervals in s if the file has them (FIT hrv), else None
     lap_starts_s: np.ndarray  # lap start times, seconds from start
+    damage: str | None = None  # what a damaged file lost, for the coach; None when the file is whole
 
     @property
     def duration_s(self) -> float:
         """Seconds from the first to the last sample."""
         return float(self.time_s[-1] - self.time_s[0]) if len(self.time_s) else 0.0
+
+
+@dataclass(frozen=True)
+class _Damage:
+    """Where reading stopped in a damaged file."""
+
+    kind: str  # one of the keys of _DAMAGE_WORDS
+    detail: str  # the decoder's own words, for the log
+
+
+_DAMAGE_WORDS = {  # kind -> what the coach reads; {file}, {duration} and {samples} are filled in
+    "cut_short": "{file} cut short after {duration}: {samples} samples kept, the rest of the file is unreadable",
+    "unreadable_part": "{file} is damaged after {duration}: {samples} samples kept, the rest of the file is "
+                       "unreadable",
+    "bad_checksum": "{file} has a bad checksum: all {samples} samples ({duration}) kept, some values may be wrong",
+    "trailing_data": "{file} has unreadable data after its end: all {samples} samples ({duration}) kept, "
+                     "the extra data is ignored",
+}
 
 
 @dataclass
@@ -65,6 +101,8 @@ class _Rows:
     values: list[dict[str, float | None]]
     lap_starts: list[datetime]
     rr_s: list[float]
+    damage: _Damage | None = None
+    file_ended: bool = False  # the activity's own end was read (FIT checksum, TCX closing tag)
 
 
 _CHANNELS = ("hr_bpm", "speed_mps", "power_w", "cadence_rpm")
@@ -79,7 +117,10 @@ def read_recording(path: Path) -> Recording:
     if not path.is_file():
         raise RecordingError(f"{path}: no such file")
     rows = _read_fit(path) if suffix == ".fit" else _read_tcx(path)
-    return _to_recording(path.stem, rows)
+    recording = _to_recording(path, rows)
+    if recording.damage:
+        logger.info("%s (%s)", recording.damage, rows.damage.detail)
+    return recording
 
 
 def read_rr_series(path: Path) -> np.ndarray:
@@ -154,17 +195,32 @@ def _cached_summary(path: str, mtime_ns: int, size: int) -> tuple[float, datetim
 # ---------------------------------------------------------------------------------------- FIT
 
 def _read_fit(path: Path) -> _Rows:
+    """Every message up to the first damage; what stopped the reading is kept in `rows.damage`."""
     rows = _Rows([], [], [], [])
+    frames_read = 0
     try:
         with fitdecode.FitReader(path, check_crc=fitdecode.CrcCheck.RAISE) as reader:
             for frame in reader:
+                frames_read += 1
                 if isinstance(frame, fitdecode.FitDataMessage):
                     _take_fit_message(frame, rows)
-    except fitdecode.FitError as exc:
-        raise RecordingError(f"{path.name}: corrupt or truncated FIT file ({exc})") from exc
+                rows.file_ended = rows.file_ended or isinstance(frame, fitdecode.FitCRC)
     except OSError as exc:
         raise RecordingError(f"{path.name}: cannot read ({exc})") from exc
+    except FIT_DECODE_FAILURES as exc:
+        rows.damage = _Damage(_fit_damage_kind(exc, rows.file_ended), f"{type(exc).__name__}: {exc}")
+        if not frames_read:
+            logger.info("%s: no FIT header (%s)", path.name, rows.damage.detail)
+            raise RecordingError(f"{path.name}: not a readable FIT file, its header is damaged or missing") from exc
     return rows
+
+
+def _fit_damage_kind(exc: Exception, file_ended: bool) -> str:
+    if file_ended:
+        return "trailing_data"
+    if isinstance(exc, fitdecode.FitCRCError):
+        return "bad_checksum"
+    return "cut_short" if isinstance(exc, fitdecode.FitEOFError) else "unreadable_part"
 
 
 def _take_fit_message(message: fitdecode.FitDataMessage, rows: _Rows) -> None:
@@ -218,20 +274,49 @@ def _local(tag: str) -> str:
 
 
 def _read_tcx(path: Path) -> _Rows:
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
-        raise RecordingError(f"{path.name}: not a readable TCX file ({exc})") from exc
-    if _local(root.tag) != "TrainingCenterDatabase":
-        raise RecordingError(f"{path.name}: not a TCX file (root element {_local(root.tag)})")
+    """Every Trackpoint up to the first malformed part, read as the XML streams in (defusedxml)."""
     rows = _Rows([], [], [], [])
-    for element in root.iter():
-        name = _local(element.tag)
-        if name == "Lap" and element.get("StartTime"):
-            rows.lap_starts.append(_parse_tcx_time(path, element.get("StartTime")))
-        elif name == "Trackpoint":
-            _take_trackpoint(path, element, rows)
+    try:
+        _read_tcx_events(path, rows)
+    except OSError as exc:
+        raise RecordingError(f"{path.name}: cannot read ({exc})") from exc
+    except DefusedXmlException as exc:
+        raise RecordingError(f"{path.name}: refused, the XML declares entities or a DTD ({exc!r})") from exc
+    except ET.ParseError as exc:
+        _tcx_damage(path, rows, _Damage(_xml_damage_kind(exc.code, rows.file_ended), f"XML error at line {exc.position[0]}: {exc}"))
+    except _MalformedValue as exc:
+        _tcx_damage(path, rows, _Damage("unreadable_part", str(exc)))
     return rows
+
+
+def _xml_damage_kind(code: int, file_ended: bool) -> str:
+    if file_ended:  # e.g. expat's "junk after document element": the activity itself is whole
+        return "trailing_data"
+    return "cut_short" if code in XML_CUT_SHORT_CODES else "unreadable_part"
+
+
+def _tcx_damage(path: Path, rows: _Rows, damage: _Damage) -> None:
+    rows.damage = damage
+    if not rows.times:
+        raise RecordingError(f"{path.name}: not a readable TCX file, no trackpoint before the damage "
+                             f"({damage.detail})")
+
+
+def _read_tcx_events(path: Path, rows: _Rows) -> None:
+    root_seen = False
+    for event, element in SafeET.iterparse(path, events=("start", "end")):
+        name = _local(element.tag)
+        if not root_seen:
+            if name != "TrainingCenterDatabase":
+                raise RecordingError(f"{path.name}: not a TCX file (root element {name})")
+            root_seen = True
+        elif event == "start" and name == "Lap" and element.get("StartTime"):
+            rows.lap_starts.append(_parse_tcx_time(path, element.get("StartTime")))
+        elif event == "end" and name == "Trackpoint":
+            _take_trackpoint(path, element, rows)
+            element.clear()  # a long ride need not stay in memory as a tree
+        elif event == "end" and name == "TrainingCenterDatabase":
+            rows.file_ended = True
 
 
 def _take_trackpoint(path: Path, point: ET.Element, rows: _Rows) -> None:
@@ -263,25 +348,25 @@ def _parse_tcx_time(path: Path, text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise RecordingError(f"{path.name}: bad time {text!r} in TCX file") from exc
+        raise _MalformedValue(f"{path.name}: bad time {text!r} in TCX file") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # ------------------------------------------------------------------------------------ columns
 
-def _to_recording(name: str, rows: _Rows) -> Recording:
+def _to_recording(path: Path, rows: _Rows) -> Recording:
     order = _increasing_order(rows.times)
     if not order:
-        raise RecordingError(f"{name}: no timestamped samples")
+        raise RecordingError(f"{path.name}: no timestamped samples{_before_damage(rows)}")
     start = rows.times[order[0]]
     time_s = np.array([(rows.times[i] - start).total_seconds() for i in order], dtype=np.float64)
     columns = {key: _column([rows.values[i].get(key) for i in order]) for key in _CHANNELS}
     hr_bpm = _clean_hr(columns["hr_bpm"])
     if hr_bpm is None or not np.any(np.isfinite(hr_bpm)):
-        raise RecordingError(f"{name}: the file has no heart rate")
+        raise RecordingError(f"{path.name}: the file has no heart rate{_before_damage(rows)}")
     laps = sorted({(lap - start).total_seconds() for lap in rows.lap_starts})
     return Recording(
-        name=name,
+        name=path.stem,
         start_utc=start.astimezone(timezone.utc),
         time_s=time_s,
         hr_bpm=hr_bpm,
@@ -290,7 +375,37 @@ def _to_recording(name: str, rows: _Rows) -> Recording:
         cadence_rpm=columns["cadence_rpm"],
         rr_s=np.array(rows.rr_s, dtype=np.float64) if rows.rr_s else None,
         lap_starts_s=np.array(laps, dtype=np.float64),
+        damage=_damage_words(path, rows.damage, time_s, hr_bpm),
     )
+
+
+def _before_damage(rows: _Rows) -> str:
+    return "" if rows.damage is None else f" before the damage ({rows.damage.detail})"
+
+
+def _damage_words(path: Path, damage: _Damage | None, time_s: np.ndarray, hr_bpm: np.ndarray) -> str | None:
+    """What the coach reads about a damaged file, e.g. 'ride.fit cut short after 3 h 58 min: ...'."""
+    if damage is None:
+        return None
+    with_hr = np.isfinite(hr_bpm)
+    kept_s = float(time_s[with_hr][-1]) if np.any(with_hr) else 0.0
+    return _DAMAGE_WORDS[damage.kind].format(
+        file=path.name, duration=spoken_duration(kept_s), samples=spoken_count(int(np.sum(with_hr))))
+
+
+def spoken_duration(seconds: float) -> str:
+    """A duration as a coach says it: '3 h 58 min', '12 min 5 s', '45 s'."""
+    whole_s = int(round(seconds))
+    hours, rest_s = divmod(whole_s, 3600)
+    minutes, secs = divmod(rest_s, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def spoken_count(count: int) -> str:
+    """A count with spaces between thousands, as printed for people: 14 391."""
+    return f"{count:,}".replace(",", " ")
 
 
 def _increasing_order(times: list[datetime]) -> list[int]:

@@ -1,31 +1,24 @@
-"""Export one athlete of a session as a FIT activity file, with our own encoder (fit_encoder).
+"""Export one athlete of a session as a FIT activity file, encoded by Garmin's FIT SDK.
 
-Messages, in order: file_id; a timer-start event; for each sample a record (timestamp, heart
-rate, and cadence, speed, power when known) followed by hrv messages carrying that sample's RR
-intervals (five to a message, in 1/1000 s, 0xFFFF padding); a lap message at the end of each lap;
-a timer-stop event; one session; one activity.
+`garmin_fit_sdk.Encoder` writes the file header, the message definitions, the values in FIT's
+units (it applies each field's scale from the FIT profile: speed in m/s, RR and times in s) and
+both CRCs; this module only says which messages an activity holds. Messages, in order: file_id; a
+timer-start event; for each sample a record (timestamp, heart rate, and cadence, speed, power when
+known) followed by hrv messages carrying that sample's RR intervals (five to a message, as Garmin
+devices write them); a lap message at the end of each lap; a timer-stop event; one session; one
+activity. A field with no value is left out of its message (FIT's way of saying "not measured").
 """
 
 from __future__ import annotations
 
+import zlib
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+from garmin_fit_sdk import Encoder, Profile
+
 from edge_models.durable import write_file_atomically
-from desktop.export.fit_encoder import (
-    ENUM,
-    UINT8,
-    UINT16,
-    UINT32,
-    UINT32Z,
-    Field,
-    MessageDefinition,
-    encode_data,
-    encode_definition,
-    fit_crc,
-    fit_file,
-    fit_timestamp,
-)
 from desktop.export.session import (
     ExportAthlete,
     ExportError,
@@ -37,35 +30,14 @@ from desktop.export.session import (
     wall_time,
 )
 
-FILE_TYPE_ACTIVITY = 4  # file enum: activity
-MANUFACTURER_DEVELOPMENT = 255  # manufacturer enum: development
-PRODUCT_ID = 1  # our own product number under "development"
-EVENT_TIMER, EVENT_SESSION, EVENT_LAP, EVENT_ACTIVITY = 0, 8, 9, 26  # event enum
-EVENT_TYPE_START, EVENT_TYPE_STOP, EVENT_TYPE_STOP_ALL = 0, 1, 4  # event_type enum
-SPORT_GENERIC = 0  # sport enum
-ACTIVITY_MANUAL = 0  # activity enum
+MESG_NUM = Profile["mesg_num"]  # message name (FILE_ID, RECORD, ...) -> global message number
+PRODUCT_ID = 1  # our own product number under manufacturer "development"
 RR_PER_HRV_MESSAGE = 5  # hrv "time" array length, as Garmin devices write it
-MS_PER_S = 1000  # FIT scale of hrv time, lap and session times (1/1000 s)
-SPEED_SCALE = 1000  # FIT record speed is in 1/1000 m/s
 MAX_FIT_HR_BPM = 254  # uint8, 255 is "invalid"
 MAX_FIT_CADENCE_RPM = 254
+UINT32_MASK = 0xFFFFFFFF
 
-TIMESTAMP = 253  # field number of "timestamp" in every message that has one
-FILE_ID = MessageDefinition(0, 0, (Field(0, ENUM), Field(1, UINT16), Field(2, UINT16), Field(3, UINT32Z),
-                                   Field(4, UINT32)))
-EVENT = MessageDefinition(21, 1, (Field(TIMESTAMP, UINT32), Field(0, ENUM), Field(1, ENUM)))
-RECORD = MessageDefinition(20, 2, (Field(TIMESTAMP, UINT32), Field(3, UINT8), Field(4, UINT8), Field(6, UINT16),
-                                   Field(7, UINT16)))
-HRV = MessageDefinition(78, 3, (Field(0, UINT16, RR_PER_HRV_MESSAGE),))
-LAP = MessageDefinition(19, 4, (Field(TIMESTAMP, UINT32), Field(254, UINT16), Field(0, ENUM), Field(1, ENUM),
-                                Field(2, UINT32), Field(7, UINT32), Field(8, UINT32), Field(15, UINT8),
-                                Field(16, UINT8)))
-SESSION = MessageDefinition(18, 5, (Field(TIMESTAMP, UINT32), Field(0, ENUM), Field(1, ENUM), Field(2, UINT32),
-                                    Field(5, ENUM), Field(7, UINT32), Field(8, UINT32), Field(16, UINT8),
-                                    Field(17, UINT8), Field(25, UINT16), Field(26, UINT16)))
-ACTIVITY = MessageDefinition(34, 6, (Field(TIMESTAMP, UINT32), Field(0, UINT32), Field(1, UINT16), Field(2, ENUM),
-                                     Field(3, ENUM), Field(4, ENUM)))
-ALL_DEFINITIONS = (FILE_ID, EVENT, RECORD, HRV, LAP, SESSION, ACTIVITY)
+Stamp = Callable[[float], datetime]  # monotonic time of this athlete -> wall-clock time, whole seconds
 
 
 def export_fit(session: ExportSession, path: Path, channel: str) -> Path:
@@ -73,75 +45,77 @@ def export_fit(session: ExportSession, path: Path, channel: str) -> Path:
     check_session(session)
     athlete = session.athlete(channel)
     if not athlete.samples:
-        raise ExportError(f"channel {channel!r} has no heart-rate samples to export")
-    messages = b"".join(encode_definition(d) for d in ALL_DEFINITIONS)
-    messages += _activity_messages(session, athlete)
-    return write_file_atomically(Path(path), fit_file(messages))
+        raise ExportError(f"channel {channel!r} has no heart-rate samples to export as FIT "
+                          "(none were received, or the athlete's consent to storage was withdrawn)")
+    encoder = Encoder()
+    try:
+        for message in _activity_messages(session, athlete):
+            encoder.write_mesg(message)
+    except ValueError as exc:  # the SDK refuses a value its field cannot hold
+        raise ExportError(f"channel {channel!r} cannot be written as FIT: {exc}") from exc
+    return write_file_atomically(Path(path), encoder.close())
 
 
-def _activity_messages(session: ExportSession, athlete: ExportAthlete) -> bytes:
+def _message(name: str, **fields) -> dict:
+    """A message for the SDK encoder, without the fields that have no value."""
+    return {"mesg_num": MESG_NUM[name], **{k: v for k, v in fields.items() if v is not None}}
+
+
+def _activity_messages(session: ExportSession, athlete: ExportAthlete) -> list[dict]:
     stamp = _stamper(session, athlete)
     samples = ordered_samples(athlete)
     start, end = samples[0].t_mono_s, samples[-1].t_mono_s
-    out = [encode_data(FILE_ID, {0: FILE_TYPE_ACTIVITY, 1: MANUFACTURER_DEVELOPMENT, 2: PRODUCT_ID,
-                                 3: _serial(session.session_id, athlete.channel), 4: stamp(start)}),
-           encode_data(EVENT, {TIMESTAMP: stamp(start), 0: EVENT_TIMER, 1: EVENT_TYPE_START})]
+    out = [_message("FILE_ID", type="activity", manufacturer="development", product=PRODUCT_ID,
+                    serial_number=_serial(session.session_id, athlete.channel), time_created=stamp(start)),
+           _message("EVENT", timestamp=stamp(start), event="timer", event_type="start")]
     laps = laps_of(athlete)
     for index, lap in enumerate(laps):
         out.extend(_sample_messages(lap, stamp))
         out.append(_lap_message(lap, index, stamp))
-    out.append(encode_data(EVENT, {TIMESTAMP: stamp(end), 0: EVENT_TIMER, 1: EVENT_TYPE_STOP_ALL}))
+    out.append(_message("EVENT", timestamp=stamp(end), event="timer", event_type="stop_all"))
     out.append(_session_message(samples, len(laps), stamp))
-    out.append(encode_data(ACTIVITY, {TIMESTAMP: stamp(end), 0: _ms(end - start), 1: 1, 2: ACTIVITY_MANUAL,
-                                      3: EVENT_ACTIVITY, 4: EVENT_TYPE_STOP}))
-    return b"".join(out)
-
-
-def _sample_messages(lap: Lap, stamp) -> list[bytes]:
-    out = []
-    for sample in lap.samples:
-        out.append(encode_data(RECORD, {
-            TIMESTAMP: stamp(sample.t_mono_s),
-            3: min(MAX_FIT_HR_BPM, sample.hr_bpm),
-            4: None if sample.cadence_rpm is None else min(MAX_FIT_CADENCE_RPM, sample.cadence_rpm),
-            6: None if sample.speed_mps is None else sample.speed_mps * SPEED_SCALE,
-            7: sample.power_w,
-        }))
-        rr_ms = [rr * MS_PER_S for rr in sample.rr_intervals_s]
-        for i in range(0, len(rr_ms), RR_PER_HRV_MESSAGE):
-            out.append(encode_data(HRV, {0: rr_ms[i:i + RR_PER_HRV_MESSAGE]}))
+    out.append(_message("ACTIVITY", timestamp=stamp(end), total_timer_time=end - start, num_sessions=1,
+                        type="manual", event="activity", event_type="stop"))
     return out
 
 
-def _lap_message(lap: Lap, index: int, stamp) -> bytes:
+def _sample_messages(lap: Lap, stamp: Stamp) -> list[dict]:
+    out = []
+    for sample in lap.samples:
+        out.append(_message(
+            "RECORD", timestamp=stamp(sample.t_mono_s), heart_rate=min(MAX_FIT_HR_BPM, sample.hr_bpm),
+            cadence=None if sample.cadence_rpm is None else min(MAX_FIT_CADENCE_RPM, round(sample.cadence_rpm)),
+            speed=sample.speed_mps, power=None if sample.power_w is None else round(sample.power_w)))
+        rr_s = [float(rr) for rr in sample.rr_intervals_s]
+        for i in range(0, len(rr_s), RR_PER_HRV_MESSAGE):
+            out.append(_message("HRV", time=rr_s[i:i + RR_PER_HRV_MESSAGE]))
+    return out
+
+
+def _lap_message(lap: Lap, index: int, stamp: Stamp) -> dict:
     hr_values = [s.hr_bpm for s in lap.samples]
-    elapsed_ms = _ms(lap.end_mono_s - lap.start_mono_s)
-    return encode_data(LAP, {
-        TIMESTAMP: stamp(lap.end_mono_s), 254: index, 0: EVENT_LAP, 1: EVENT_TYPE_STOP,
-        2: stamp(lap.start_mono_s), 7: elapsed_ms, 8: elapsed_ms,
-        15: _average(hr_values), 16: max(hr_values) if hr_values else None,
-    })
+    elapsed_s = lap.end_mono_s - lap.start_mono_s
+    return _message(
+        "LAP", timestamp=stamp(lap.end_mono_s), message_index=index, event="lap", event_type="stop",
+        start_time=stamp(lap.start_mono_s), total_elapsed_time=elapsed_s, total_timer_time=elapsed_s,
+        avg_heart_rate=_average(hr_values), max_heart_rate=max(hr_values) if hr_values else None)
 
 
-def _session_message(samples, lap_count: int, stamp) -> bytes:
+def _session_message(samples, lap_count: int, stamp: Stamp) -> dict:
     hr_values = [s.hr_bpm for s in samples]
     start, end = samples[0].t_mono_s, samples[-1].t_mono_s
-    return encode_data(SESSION, {
-        TIMESTAMP: stamp(end), 0: EVENT_SESSION, 1: EVENT_TYPE_STOP, 2: stamp(start), 5: SPORT_GENERIC,
-        7: _ms(end - start), 8: _ms(end - start), 16: _average(hr_values), 17: max(hr_values),
-        25: 0, 26: lap_count,
-    })
+    return _message(
+        "SESSION", timestamp=stamp(end), event="session", event_type="stop", start_time=stamp(start),
+        sport="generic", total_elapsed_time=end - start, total_timer_time=end - start,
+        avg_heart_rate=_average(hr_values), max_heart_rate=max(hr_values), first_lap_index=0, num_laps=lap_count)
 
 
-def _stamper(session: ExportSession, athlete: ExportAthlete) -> Callable[[float], int]:
-    """Monotonic time of this athlete -> FIT timestamp."""
-    def stamp(t_mono_s: float) -> int:
-        return fit_timestamp(wall_time(session, athlete, t_mono_s))
+def _stamper(session: ExportSession, athlete: ExportAthlete) -> Stamp:
+    """Monotonic time of this athlete -> UTC time rounded to the nearest second (FIT's date_time)."""
+    def stamp(t_mono_s: float) -> datetime:
+        moment = wall_time(session, athlete, t_mono_s)
+        return (moment + timedelta(milliseconds=500)).replace(microsecond=0)
     return stamp
-
-
-def _ms(seconds: float) -> int:
-    return round(seconds * MS_PER_S)
 
 
 def _average(values: list[int]) -> int | None:
@@ -150,4 +124,4 @@ def _average(values: list[int]) -> int | None:
 
 def _serial(session_id: str, channel: str) -> int:
     """A stable non-zero serial number for this athlete's file (uint32z: 0 means none)."""
-    return (fit_crc(session_id.encode()) << 16 | fit_crc(channel.encode())) or 1
+    return zlib.crc32(f"{session_id}/{channel}".encode()) & UINT32_MASK or 1

@@ -41,13 +41,23 @@ def export_session(store, session_id: str, fmt: str, out_dir: Path) -> list[Path
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     session = session_from_store(store, session_id)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"--out {out_dir} is a file: name a folder for the exported files")
+    try:
+        return _write(session, fmt, out_dir)
+    except OSError as exc:  # a folder that cannot be created or written (permissions, full disk)
+        raise ExportError(f"cannot write the export into {out_dir}: {exc.strerror or exc}") from exc
+
+
+def _write(session: ExportSession, fmt: str, out_dir: Path) -> list[Path]:
     if fmt == "csv":
         return [export_csv(session, out_dir / f"{session.session_id}.csv")]
     if fmt == "tcx":
         return [export_tcx(session, out_dir / f"{session.session_id}.tcx")]
     with_samples = [a for a in session.athletes if a.samples]
     if not with_samples:
-        raise ExportError(f"session {session.session_id} has no heart-rate samples to export as FIT")
+        raise ExportError(f"session {session.session_id} has no heart rate to export as FIT (no strap delivered "
+                          "a sample, or the athletes' heart rate was not stored)")
     return [export_fit(session, out_dir / _fit_name(session.session_id, a.channel), a.channel) for a in with_samples]
 
 

@@ -36,9 +36,12 @@ class SourceProblem:
 
     channel: str
     t_mono_s: float
-    kind: str  # "malformed_packet", "device_absent", "file_unreadable", "camera_lost", ...
+    kind: str  # "malformed_packet", "device_absent", "file_unreadable", "camera_lost", FILE_DAMAGED, ...
     message: str
     fatal: bool = False
+
+
+FILE_DAMAGED = "file_damaged"  # a replayed file was damaged: what was kept and lost, said once at the start
 
 
 Sink = Callable[[object], None]

@@ -6,6 +6,11 @@ second, carrying the RR intervals of the beats that ended in that second, and th
 give. `speed=1` plays in real time, `speed=k` k times faster, `speed=inf` (or `max`) as fast as
 possible with timestamps spaced as recorded. A hole in the recording (no heart rate for more than
 `RECORDED_GAP_S`) becomes a `SignalGap`, never filled in.
+
+A damaged file (cut short, bad checksum) replays every sample read before the damage; the source
+says what was lost once, right after the channel opens, as a non-fatal `SourceProblem` of kind
+`FILE_DAMAGED` (stored with the session, listed in the recording summary). `damage` holds the
+same words before the replay starts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from desktop.sources.events import ChannelOpened, Marker, SignalGap, Sink, StreamEnded
+from desktop.sources.events import FILE_DAMAGED, ChannelOpened, Marker, SignalGap, Sink, SourceProblem, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
 from desktop.sources.paced import PacedSource
 from desktop.sources.spec import SpecError, parse_spec
@@ -58,7 +63,7 @@ class ReplayHeartRateSource(PacedSource):
             raise ValueError(f"start_offset_s must be >= 0, got {start_offset_s!r}")
         self.spec = f"replay:{self.path}" + ("" if speed == 1.0 else f"?speed={speed}")
         self.channels = [self.channel]
-        beats, laps_s = _load(self.path)
+        beats, laps_s, self.damage = _load(self.path)
         self._beats = [b for b in beats if b.t_rec_s >= start_offset_s]
         self._laps_s = [t - start_offset_s for t in laps_s if t > start_offset_s]
         self._offset_s = start_offset_s
@@ -71,6 +76,8 @@ class ReplayHeartRateSource(PacedSource):
     def _play(self, sink: Sink) -> None:
         t0 = self._clock()
         sink(ChannelOpened(self.channel, self.path.stem, t0))
+        if self.damage:
+            sink(SourceProblem(self.channel, t0, FILE_DAMAGED, self.damage))
         laps = list(self._laps_s)
         last: tuple[_Beat, float] | None = None
         for beat in self._beats:
@@ -118,12 +125,15 @@ def open_replay_source(spec_rest: str, **kw) -> ReplayHeartRateSource:
 
 # ------------------------------------------------------------------------------ what to replay
 
-def _load(path: Path) -> tuple[list[_Beat], list[float]]:
-    """The notifications to replay and the recorded lap starts; RecordingError when unusable."""
+def _load(path: Path) -> tuple[list[_Beat], list[float], str | None]:
+    """The notifications to replay, the recorded lap starts and what a damaged file lost.
+
+    RecordingError when nothing in the file can be replayed.
+    """
     if path.suffix.lower() == RR_SUFFIX:
-        return _beats_from_rr(read_rr_series(path)), []
+        return _beats_from_rr(read_rr_series(path)), [], None
     recording = read_recording(path)
-    return _beats_from_recording(recording), [float(t) for t in recording.lap_starts_s]
+    return _beats_from_recording(recording), [float(t) for t in recording.lap_starts_s], recording.damage
 
 
 def _beats_from_recording(recording) -> list[_Beat]:

@@ -62,3 +62,25 @@ def test_unknown_format_is_refused(stored, tmp_path):
     with pytest.raises(ExportError, match="gpx"):
         export_session(store, session_id, "gpx", tmp_path / "exports")
     assert not (tmp_path / "exports").exists()
+
+
+def test_a_fit_export_of_a_session_without_heart_rate_is_a_clear_export_error(data_dir, tmp_path):
+    with Store.open(data_dir) as store:
+        session_id = store.create_session(started_wall_utc=datetime(2025, 5, 3, 9, 30, tzinfo=timezone.utc),
+                                          started_mono_s=START_MONO_S, hr_specs=["ble:any"], camera_spec=None)
+        store.add_channel(session_id, STRAP, "Ana")  # a strap that connected and sent nothing stored
+        with pytest.raises(ExportError, match=f"session {session_id} has no heart rate to export as FIT"):
+            export_session(store, session_id, "fit", tmp_path / "exports")
+    assert not (tmp_path / "exports").exists()
+
+
+def test_an_out_path_that_names_a_file_is_a_clear_export_error(stored, tmp_path):
+    store, session_id, _ = stored
+    taken = tmp_path / "notes.txt"
+    taken.write_text("the coach's notes")
+    for fmt in ("csv", "fit"):
+        with pytest.raises(ExportError, match="notes.txt is a file: name a folder"):
+            export_session(store, session_id, fmt, taken)
+        with pytest.raises(ExportError, match="cannot write the export into"):
+            export_session(store, session_id, fmt, taken / "inside")
+    assert taken.read_text() == "the coach's notes"

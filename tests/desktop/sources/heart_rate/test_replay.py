@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from desktop.sources.events import ChannelOpened, Marker, SignalGap, StreamEnded
+from desktop.sources.events import FILE_DAMAGED, ChannelOpened, Marker, SignalGap, SourceProblem, StreamEnded
 from desktop.sources.heart_rate.base import HeartRateSample
 from desktop.sources.heart_rate.replay import ReplayHeartRateSource, open_replay_source
 from desktop.sources.spec import SpecError
@@ -124,3 +124,25 @@ def test_spec_sets_file_and_speed():
         open_replay_source(f"{path}?speed=-2")
     with pytest.raises(SpecError, match="unknown"):
         open_replay_source(f"{path}?sped=2")
+
+
+def test_a_cut_file_replays_what_was_kept_and_says_what_was_lost_first(tmp_path):
+    source = real_asset("6449921903_ACTIVITY.fit")
+    cut = tmp_path / "ride.fit"
+    cut.write_bytes(source.read_bytes()[:7000])  # a battery that died mid-ride
+    kept = read_recording(cut)
+    events = replay_all(ReplayHeartRateSource(cut, speed=math.inf, clock=lambda: 0.0))
+    assert isinstance(events[0], ChannelOpened)
+    problem = events[1]
+    assert isinstance(problem, SourceProblem) and problem.kind == FILE_DAMAGED and not problem.fatal
+    assert problem.message.startswith("ride.fit cut short after ") and problem.message == kept.damage
+    samples = of_type(events, HeartRateSample)
+    assert [s.hr_bpm for s in samples] == [int(h) for h in kept.hr_bpm]
+    assert 0 < len(samples) < len(read_recording(source).hr_bpm)
+    assert len(of_type(events, SourceProblem)) == 1
+
+
+def test_a_whole_file_replays_without_a_damage_note():
+    events = replay_all(ReplayHeartRateSource(real_asset("6471559601_ACTIVITY.fit"), speed=math.inf,
+                                              clock=lambda: 0.0))
+    assert of_type(events, SourceProblem) == []
