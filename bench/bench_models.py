@@ -3,8 +3,8 @@
 Speed: each shipped int8 model against its own float twin (`model_float.tflite`), both in the
 app's LiteRT runner (`ModelRunner.run`, output dequantization included) with the same thread
 count, on the same real windows (the bundle's golden inputs), timed in alternating rounds of one
-run: `edge.<model>_int8_ms`, `_float_ms`, `_int8_speedup` (float ms / int8 ms) and `_size_ratio`
-(int8 bytes / float bytes). Each model gets the windows in its own input type; turning a float
+run (median ms): `edge.<model>_int8_ms`, `_float_ms`, `_int8_speedup` (float ms / int8 ms) and
+`_size_ratio` (int8 bytes / float bytes). Each model gets the windows in its own input type; turning a float
 window into int8 (numpy, in the runner, when a caller hands it float32) is timed alone as
 `edge.<model>_quantize_ms`: a caller that passes float32 to the int8 model pays int8_ms plus it.
 
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 BUNDLED = BUNDLED_MODELS_DIR
 ENGINES = {"int8": "model.tflite", "float": "model_float.tflite"}  # manifest metric group -> file
 SPEED_THREADS = 1  # the same for both twins: one window at a time on one core, as in training's eval
-SPEED_ROUNDS = 400  # alternating int8 / float rounds of one run each
+SPEED_ROUNDS = 1000  # alternating int8 / float rounds of one run each
 WARMUP_RUNS = 20  # untimed runs of each twin first (allocation, weight packing)
 METRIC_RTOL = 1e-3  # recomputed vs declared: the same files on the same windows agree to rounding
 METRIC_ATOL = 1e-6
@@ -57,20 +57,21 @@ class MetricMismatch(Exception):
 
 def interleaved_ms(runs: dict[str, Callable[[np.ndarray], object]], inputs: dict[str, np.ndarray],
                    rounds: int = SPEED_ROUNDS) -> dict[str, float]:
-    """Mean ms of one run of each callable, timed in alternating rounds on the same windows.
+    """Median ms of one run of each callable, timed in alternating rounds on the same windows.
 
     Round i runs every callable once on window i (each in its own `inputs` form), in an order that
-    flips every round, so a noisy neighbour or a clock change falls on all of them alike.
+    flips every round, so a noisy neighbour or a clock change falls on all of them alike; the
+    median keeps a run that the scheduler interrupted from standing for the typical one.
     """
-    total_s = dict.fromkeys(runs, 0.0)
+    times_s = {name: np.empty(rounds) for name in runs}
     names = list(runs)
     for i in range(rounds):
         for name in names if i % 2 == 0 else reversed(names):
             window = inputs[name][i % len(inputs[name])][None, ...]
             start = time.perf_counter()
             runs[name](window)
-            total_s[name] += time.perf_counter() - start
-    return {name: 1000.0 * s / rounds for name, s in total_s.items()}
+            times_s[name][i] = time.perf_counter() - start
+    return {name: 1000.0 * float(np.median(t)) for name, t in times_s.items()}
 
 
 def model_inputs(runner: ModelRunner, windows: np.ndarray) -> np.ndarray:
