@@ -1,110 +1,227 @@
-"""Benchmarks of the shipped models: `name=value` lines.
+"""Benchmarks of the shipped models: `name=value` lines, recomputed from the shipped files.
 
-Speed: one window at a time on LiteRT (int8) against calling the same Keras architecture on one
-sample, in the same run. Accuracy: the held-out figures the training run measured and stored in
-each shipped manifest (leave one recording out for heart rate, held-out clips for movement; the
-tests in tests/edge_models/test_bundled_models.py re-score the shipped files against them), with
-the heart-rate baselines recomputed here on the very same folds: persistence and the ridge
-autoregressive model (`ar`). This may import TensorFlow: it is not part of the laptop.
+Speed: each shipped int8 model against its own float twin (`model_float.tflite`), both in the
+app's LiteRT runner (`ModelRunner.run`, output dequantization included) with the same thread
+count, on the same real windows (the bundle's golden inputs), timed in alternating rounds of one
+run (median ms): `edge.<model>_int8_ms`, `_float_ms`, `_int8_speedup` (float ms / int8 ms) and
+`_size_ratio` (int8 bytes / float bytes). Each model gets the windows in its own input type; turning a float
+window into int8 (numpy, in the runner, when a caller hands it float32) is timed alone as
+`edge.<model>_quantize_ms`: a caller that passes float32 to the int8 model pays int8_ms plus it.
+
+Accuracy: every figure is recomputed here by running the shipped files on LiteRT, one window at a
+time, with the training code's own windows and scoring, then compared with the metrics the
+manifest declares; a difference beyond rounding ends the benchmark with an error (exit 1).
+
+- movement: the held-out clips the training run held out, scored as training scored them.
+- heart rate: the manifest's held-out figures come from leave-one-recording-out fold models that
+  are not shipped, so they cannot be recomputed from the shipped file. What can is recomputed and
+  checked: the shipped model on every window of the real recordings (`seen_*`, it trained on
+  them) and on the check ride (`seen_check_*`). Persistence and the ridge autoregressive model
+  (`ar`) are recomputed on the leave-one-recording-out folds as before.
+
+Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from edge_models.manifest import GoldenSet, ModelManifest, load_manifest
 from edge_models.model_store import BUNDLED_MODELS_DIR
-from edge_models.runtime import ModelRunner, RunnerOptions
+from edge_models.runtime import ModelRunner, RunnerOptions, quantize
+from training.litert_eval import predict_tflite
 
 logger = logging.getLogger(__name__)
 
 BUNDLED = BUNDLED_MODELS_DIR
-TIMED_RUNS = 200  # single-window runs timed for each engine
-WARMUP_RUNS = 10  # runs before timing (first calls allocate and trace)
+ENGINES = {"int8": "model.tflite", "float": "model_float.tflite"}  # manifest metric group -> file
+SPEED_THREADS = 1  # the same for both twins: one window at a time on one core, as in training's eval
+SPEED_ROUNDS = 1000  # alternating int8 / float rounds of one run each
+WARMUP_RUNS = 20  # untimed runs of each twin first (allocation, weight packing)
+METRIC_RTOL = 1e-3  # recomputed vs declared: the same files on the same windows agree to rounding
+METRIC_ATOL = 1e-6
 
 
-def _ms_per_call(call, sample: np.ndarray) -> float:
-    for _ in range(WARMUP_RUNS):
-        call(sample)
-    start = time.perf_counter()
-    for _ in range(TIMED_RUNS):
-        call(sample)
-    return (time.perf_counter() - start) * 1000.0 / TIMED_RUNS
+class MetricMismatch(Exception):
+    """A recomputed accuracy figure is not what the shipped manifest declares."""
 
 
-def litert_ms(model_path: Path, sample: np.ndarray) -> float:
-    with ModelRunner.create_from_options(RunnerOptions(model_path, num_threads=1)) as runner:
-        return _ms_per_call(runner.run, sample)
+# -- speed ---------------------------------------------------------------------------------
 
+def interleaved_ms(runs: dict[str, Callable[[np.ndarray], object]], inputs: dict[str, np.ndarray],
+                   rounds: int = SPEED_ROUNDS) -> dict[str, float]:
+    """Median ms of one run of each callable, timed in alternating rounds on the same windows.
 
-def keras_ms(model, sample: np.ndarray) -> float:
-    return _ms_per_call(lambda x: model(x, training=False), sample)
-
-
-def hr_lines() -> dict[str, float]:
-    """Speed of the shipped heart-rate model, and its leave-one-recording-out figures.
-
-    The shipped model trained on every recording, so its held-out figures are the pooled folds'
-    stored in its manifest; persistence and ridge are recomputed here on the same folds.
+    Round i runs every callable once on window i (each in its own `inputs` form), in an order that
+    flips every round, so a noisy neighbour or a clock change falls on all of them alike; the
+    median keeps a run that the scheduler interrupted from standing for the typical one.
     """
-    from edge_models.manifest import load_manifest
-    from edge_models.recordings import distinct_real_recordings
-    from training.hr import model as hr_model
-    from training.hr.baselines import Ridge, headline, persistence
-    from training.hr.dataset import concat, distinct_recordings, leave_out, recording_folds
+    times_s = {name: np.empty(rounds) for name in runs}
+    names = list(runs)
+    for i in range(rounds):
+        for name in names if i % 2 == 0 else reversed(names):
+            window = inputs[name][i % len(inputs[name])][None, ...]
+            start = time.perf_counter()
+            runs[name](window)
+            times_s[name][i] = time.perf_counter() - start
+    return {name: 1000.0 * float(np.median(t)) for name, t in times_s.items()}
 
-    folder = BUNDLED / "heart_rate"
-    metrics = load_manifest(folder / "manifest.json").metrics
+
+def model_inputs(runner: ModelRunner, windows: np.ndarray) -> np.ndarray:
+    """The windows in the model's own input type: quantized once for an int8 model, else float32.
+
+    The runner passes a tensor's own dtype through untouched, so the timed call is the model (and
+    the runner around it); the quantization of a float window is timed on its own line.
+    """
+    spec = runner.input_specs[0]
+    return quantize(windows, spec) if spec.is_quantized else windows
+
+
+def speed_lines(name: str) -> dict[str, float]:
+    """int8 against its float twin: ms each, speed-up, size ratio, and input quantization ms."""
+    folder = BUNDLED / name
+    manifest = load_manifest(folder / "manifest.json")
+    windows = GoldenSet.load(folder / manifest.golden_file).inputs.astype(np.float32)
+    paths = {engine: folder / file for engine, file in ENGINES.items()}
+    runners = {engine: ModelRunner.create_from_options(
+        RunnerOptions(path, num_threads=SPEED_THREADS, warmup_runs=WARMUP_RUNS))
+        for engine, path in paths.items()}
+    try:
+        spec = runners["int8"].input_specs[0]
+        runs = {**{engine: r.run for engine, r in runners.items()}, "quantize": lambda w: quantize(w, spec)}
+        inputs = {**{engine: model_inputs(r, windows) for engine, r in runners.items()}, "quantize": windows}
+        ms = interleaved_ms(runs, inputs)
+    finally:
+        for runner in runners.values():
+            runner.close()
+    return {f"edge.{name}_int8_ms": ms["int8"], f"edge.{name}_float_ms": ms["float"],
+            f"edge.{name}_int8_speedup": ms["float"] / ms["int8"],
+            f"edge.{name}_size_ratio": paths["int8"].stat().st_size / paths["float"].stat().st_size,
+            f"edge.{name}_quantize_ms": ms["quantize"]}
+
+
+# -- accuracy: recomputed, then held against the manifest -----------------------------------
+
+def mismatches(recomputed: dict[str, dict[str, float]], declared: dict[str, dict[str, float]],
+               rtol: float = METRIC_RTOL, atol: float = METRIC_ATOL) -> tuple[list[str], int]:
+    """(one line per declared figure the recomputation contradicts, how many figures were compared).
+
+    Only figures present on both sides are compared: a manifest may declare figures that cannot
+    be recomputed from the shipped file (the caller checks that enough were compared).
+    """
+    problems, compared = [], 0
+    for engine, figures in recomputed.items():
+        for key, value in sorted(figures.items()):
+            if key not in declared.get(engine, {}):
+                continue
+            compared += 1
+            claimed = float(declared[engine][key])
+            if not math.isclose(value, claimed, rel_tol=rtol, abs_tol=atol):
+                problems.append(f"{engine} {key}: recomputed {value:.6g}, manifest says {claimed:.6g}")
+    return problems, compared
+
+
+def check_against_manifest(name: str, recomputed: dict[str, dict[str, float]], manifest: ModelManifest) -> None:
+    """Raise MetricMismatch when a recomputed figure differs, or when nothing could be compared."""
+    problems, compared = mismatches(recomputed, manifest.metrics)
+    if compared == 0:
+        raise MetricMismatch(f"{name}: no figure of its manifest could be recomputed from the shipped files")
+    if problems:
+        raise MetricMismatch(f"{name}: the shipped files do not score what the manifest declares: "
+                             + "; ".join(problems))
+    logger.info("%s: %d manifest figures recomputed and matched", name, compared)
+
+
+def _per_engine(folder: Path, score: Callable[[np.ndarray], dict[str, float]],
+                inputs: np.ndarray, prefix: str = "") -> dict[str, dict[str, float]]:
+    """Each shipped file run on LiteRT over `inputs`, scored, keys prefixed as the manifest has them."""
+    return {engine: {prefix + k: v for k, v in score(predict_tflite(folder / file, inputs)).items()}
+            for engine, file in ENGINES.items()}
+
+
+def _merge(*parts: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    merged: dict[str, dict[str, float]] = {}
+    for part in parts:
+        for engine, figures in part.items():
+            merged.setdefault(engine, {}).update(figures)
+    return merged
+
+
+def hr_recomputed(folder: Path) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """(the shipped pair's figures keyed as in the manifest, baseline lines)."""
+    from edge_models.recordings import distinct_real_recordings
+    from training.hr.baselines import Ridge, headline, persistence
+    from training.hr.dataset import (all_recordings, concat, distinct_recordings, held_out_windows,
+                                     leave_out, recording_folds)
+    from training.hr.pipeline import CHECK_RECORDING
+
     recordings = distinct_recordings(distinct_real_recordings())
+    seen = all_recordings(recordings).test
+    parts = [_per_engine(folder, lambda p: headline(p, seen), seen.inputs, "seen_")]
+    for recording in (r for r in recordings if r.name == CHECK_RECORDING):
+        check = held_out_windows(recording).windows
+        parts.append(_per_engine(folder, lambda p: headline(p, check), check.inputs, "seen_check_"))
     splits = [leave_out(recordings, name) for name in recording_folds(recordings)]
-    test = concat([s.test for s in splits])
-    scores = {"int8": metrics["int8"], "float": metrics["float"],
-              "persistence": headline(persistence(test), test),
-              "ar": headline(np.concatenate([Ridge.fit(s.train).predict(s.test) for s in splits]), test)}
-    sample = test.inputs[:1]
-    int8_ms = litert_ms(folder / "model.tflite", sample)
-    lines = {"edge.hr_int8_ms": int8_ms,
-             "edge.hr_int8_vs_keras": keras_ms(hr_model.build_trainable(), sample) / int8_ms}
-    for name, s in scores.items():
-        lines[f"hr.mae30_{name}"] = s["mae30_bpm"]
-        lines[f"hr.rec_mae30_{name}"] = s["rec_mae30_bpm"]
+    held_out = concat([s.test for s in splits])
+    baselines = {"persistence": headline(persistence(held_out), held_out),
+                 "ar": headline(np.concatenate([Ridge.fit(s.train).predict(s.test) for s in splits]), held_out),
+                 "seen_persistence": headline(persistence(seen), seen)}
+    return _merge(*parts), baselines
+
+
+def hr_lines(folder: Path = BUNDLED / "heart_rate") -> dict[str, float]:
+    manifest = load_manifest(folder / "manifest.json")
+    recomputed, baselines = hr_recomputed(folder)
+    check_against_manifest("heart_rate", recomputed, manifest)
+    lines = {}
+    for key in ("mae30_bpm", "rec_mae30_bpm"):
+        line = key.removesuffix("_bpm")
+        for engine in ENGINES:
+            lines[f"hr.seen_{line}_{engine}"] = recomputed[engine][f"seen_{key}"]
+        lines[f"hr.seen_{line}_persistence"] = baselines["seen_persistence"][key]
+        lines[f"hr.{line}_persistence"] = baselines["persistence"][key]
+        lines[f"hr.{line}_ar"] = baselines["ar"][key]
     return lines
 
 
-def movement_lines() -> dict[str, float]:
-    folder = BUNDLED / "movement"
-    if not (folder / "model.tflite").is_file():
-        logger.warning("no shipped movement model: movement lines left out")
-        return {}
-    from edge_models.manifest import load_manifest
-    from training.movement import model as movement_model
+def movement_recomputed(folder: Path, manifest: ModelManifest) -> dict[str, dict[str, float]]:
+    """The shipped pair on the clips the training run held out, scored as training scored them."""
+    from training.movement.dataset import label_set, labelled_windows, read_labels, split_by_source
+    from training.movement.pipeline import DEFAULT_TEST_SOURCES, scores_of
 
+    ranges = read_labels()
+    labels = tuple(manifest.labels)
+    if label_set(ranges) != labels:
+        raise MetricMismatch(f"movement: the label file's classes {label_set(ranges)} are not the "
+                             f"shipped model's {labels}")
+    split = split_by_source(labelled_windows(ranges, labels), labels, DEFAULT_TEST_SOURCES)
+    return _per_engine(folder, lambda p: scores_of(p, split), split.test.inputs)
+
+
+def movement_lines(folder: Path = BUNDLED / "movement") -> dict[str, float]:
     manifest = load_manifest(folder / "manifest.json")
-    sample = np.zeros((1, *manifest.input.shape[1:]), dtype=np.float32)
-    int8_ms = litert_ms(folder / "model.tflite", sample)
-    return {"edge.movement_int8_ms": int8_ms,
-            "edge.movement_int8_vs_keras": keras_ms(movement_model.build_trainable(), sample) / int8_ms,
-            "movement.acc_int8": manifest.metrics["int8"]["accuracy"],
-            "movement.acc_float": manifest.metrics["float"]["accuracy"]}
-
-
-def size_ratio() -> float:
-    """Bytes of all shipped int8 models over bytes of their float twins."""
-    folders = [f for f in BUNDLED.iterdir() if (f / "model.tflite").is_file()]
-    int8 = sum((f / "model.tflite").stat().st_size for f in folders)
-    return int8 / sum((f / "model_float.tflite").stat().st_size for f in folders)
+    recomputed = movement_recomputed(folder, manifest)
+    check_against_manifest("movement", recomputed, manifest)
+    return {f"movement.acc_{engine}": recomputed[engine]["accuracy"] for engine in ENGINES}
 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from training.tf_setup import tensorflow_ready
-
-    tensorflow_ready()
-    lines = {**hr_lines(), **movement_lines(), "edge.int8_size_ratio": size_ratio()}
+    lines = {**speed_lines("heart_rate"), **speed_lines("movement")}
+    try:
+        lines.update({**hr_lines(), **movement_lines()})
+    except MetricMismatch as exc:
+        for name, value in lines.items():
+            print(f"{name}={value:.4g}")
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     for name, value in lines.items():
         print(f"{name}={value:.4g}")
     return 0

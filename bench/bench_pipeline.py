@@ -1,39 +1,45 @@
-"""The live video pipeline at full speed: `pipeline.fps` and `pipeline.p95_ms` lines.
+"""The recording a coach lives with: `trackside record --headless`, timed from outside.
 
 The Sports2D demo clip, cut to 4:3 and scaled to 640x480 (what a laptop camera gives), is written
-to a temporary video file, then played through the app's own parts at full speed: the `file:`
-camera decodes on its thread while the live video feedback worker's pose-then-movement step runs
-on each frame.
+to a temporary video file. `trackside record` then runs as its own process, exactly as the CLI
+runs it: the `file:` camera paced at the clip's 30 fps and looping, three simulated heart-rate
+straps, pose and movement feedback on, into a temporary data folder, for PIPELINE_S seconds
+(env TRACKSIDE_BENCH_PIPELINE_S, default 60). Afterwards the store (the real SQLite file) is read:
 
-- pipeline.fps: frames that got pose and movement feedback, per second of wall time
-- pipeline.p95_ms: frame in -> feedback out, 95th percentile
+- pipeline.frames_stored_per_s: frames in the indexed video segments over the recorded duration (30: none dropped)
+- pipeline.feedback_per_s: frames that got pose feedback, per second (from the stored pose events)
+- pipeline.feedback_p95_ms, pipeline.feedback_max_ms: camera grab to the stored pose event
+- pipeline.rss_mb: peak resident memory of the record process
+- pipeline.cpu_pct: its CPU time (user + system) over its wall time, in % of one core
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import queue
+import os
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from desktop.feedback.models import BUNDLED_MODELS_DIR
-from desktop.feedback.video_worker import VideoFeedbackWorker
-from desktop.sources.camera import Frame, open_camera
 from edge_models.assets import asset_path
-from edge_models.movement_live import LiveMovementClassifier
 
 logger = logging.getLogger(__name__)
 
 CLIP = "demo.mp4"  # Sports2D: people jumping and walking outdoors, 30 fps
 FRAME_SIZE_PX = (640, 480)  # width, height of a common laptop camera
-FRAMES_TO_PROCESS = 400  # frames that must get feedback before the run ends
-RUN_LIMIT_S = 300.0  # a run that has not got there by then is reported as it stands
+PIPELINE_S_ENV = "TRACKSIDE_BENCH_PIPELINE_S"
+DEFAULT_PIPELINE_S = 60.0
+HR_SOURCES = "sim:3"  # three athletes' straps
+EXIT_GRACE_S = 120.0  # the record process must have stopped this long after its duration
 
 
 def camera_clip(folder: Path) -> Path:
@@ -56,50 +62,85 @@ def _middle_4_by_3(image: np.ndarray) -> np.ndarray:
     return image[:, left:left + keep]
 
 
-def run(clip: Path) -> tuple[float, np.ndarray]:
-    """(frames with feedback a second, per-frame latencies in ms).
+@dataclass(frozen=True)
+class ProcessCost:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
 
-    The `file:` camera decodes on its thread into a one-frame hand-over, and the worker's own
-    `process` runs pose and movement on each frame here: decoding overlaps inference as in the app,
-    and no frame is dropped, so the rate is what the pipeline can sustain. Latency runs from the
-    moment the worker takes a frame to its feedback out (at a 30 fps camera no frame waits longer).
+
+def record_command(clip: Path, data_dir: Path, duration_s: float) -> list[str]:
+    """The coach's command line: the installed `trackside` entry point beside this Python."""
+    trackside = Path(sys.executable).parent / "trackside"
+    return [str(trackside), "record", "--headless", "--hr", HR_SOURCES,
+            "--camera", f"file:{clip}?loop=1", "--duration", f"{duration_s:g}",
+            "--data-dir", str(data_dir), "--json"]
+
+
+def run_record(command: list[str], duration_s: float) -> tuple[dict, ProcessCost]:
+    """Run the record process to its end; (its JSON summary, what that one process cost).
+
+    `os.wait4` gives the resource use of exactly this child: its CPU time and peak resident set.
+    A process still running EXIT_GRACE_S after its duration is killed and reported.
     """
-    handover: queue.Queue = queue.Queue(maxsize=1)
-    camera = open_camera(f"file:{clip}?loop=1", realtime=False)
-    worker = VideoFeedbackWorker(lambda event: None,
-                                 movement=LiveMovementClassifier.from_bundled(BUNDLED_MODELS_DIR / "movement"))
-    latencies_ms = []
-    camera.start(lambda event: handover.put(event) if isinstance(event, Frame) else None)
-    start = time.perf_counter()
-    for _ in range(FRAMES_TO_PROCESS):
-        frame = handover.get(timeout=RUN_LIMIT_S)
-        t_in = time.perf_counter()
-        worker.process(frame)
-        latencies_ms.append((time.perf_counter() - t_in) * 1000.0)
-    elapsed_s = time.perf_counter() - start
-    _drain_and_stop(camera, handover)
-    worker.stop()
-    return FRAMES_TO_PROCESS / elapsed_s, np.array(latencies_ms)
-
-
-def _drain_and_stop(camera, handover: queue.Queue) -> None:
-    """Stop the camera; keep the hand-over empty so its thread is never stuck on a full queue."""
-    stopper = threading.Thread(target=camera.stop)
-    stopper.start()
-    while stopper.is_alive():
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        killer = threading.Timer(duration_s + EXIT_GRACE_S, process.kill)
+        killer.start()
         try:
-            handover.get(timeout=0.05)
-        except queue.Empty:
-            pass
-    stopper.join()
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        wall_s = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise RuntimeError(f"trackside record exited {process.returncode}: {err.read()[-2000:]}")
+        summary = json.loads(out.read())
+    peak_rss_mb = usage.ru_maxrss / 1024.0  # Linux reports kB
+    return summary, ProcessCost(wall_s, usage.ru_utime + usage.ru_stime, peak_rss_mb)
+
+
+def stored_figures(database: Path, session_id: str) -> dict[str, float]:
+    """What the store holds of the session: frames a second, feedback a second, feedback latency."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        started_s, ended_s = db.execute("SELECT started_mono_s, ended_mono_s FROM sessions WHERE id = ?",
+                                        (session_id,)).fetchone()
+        frames = db.execute("SELECT COALESCE(SUM(frame_count), 0) FROM video_segments WHERE session_id = ?",
+                            (session_id,)).fetchone()[0]
+        poses = [(t, json.loads(p)) for t, p in db.execute(
+            "SELECT t_mono_s, payload_json FROM feedback_events WHERE session_id = ? AND kind = 'pose' "
+            "ORDER BY t_mono_s", (session_id,))]
+    if not poses:
+        raise RuntimeError("the recording stored no pose feedback")
+    latency_ms = np.array([p["latency_ms"] for _, p in poses])
+    first, last = poses[0], poses[-1]
+    return {"pipeline.frames_stored_per_s": frames / (ended_s - started_s),
+            "pipeline.feedback_per_s": (last[1]["frames_with_pose"] - first[1]["frames_with_pose"])
+            / (last[0] - first[0]),
+            "pipeline.feedback_p95_ms": float(np.percentile(latency_ms, 95)),
+            "pipeline.feedback_max_ms": float(latency_ms.max())}
+
+
+def pipeline_s() -> float:
+    return float(os.environ.get(PIPELINE_S_ENV, DEFAULT_PIPELINE_S))
 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    duration_s = pipeline_s()
     with tempfile.TemporaryDirectory(prefix="trackside-bench-") as tmp:
-        fps, latencies_ms = run(camera_clip(Path(tmp)))
-    print(f"pipeline.fps={fps:.4g}")
-    print(f"pipeline.p95_ms={np.percentile(latencies_ms, 95):.4g}")
+        folder = Path(tmp)
+        data_dir = folder / "data"
+        summary, cost = run_record(record_command(camera_clip(folder), data_dir, duration_s), duration_s)
+        lines = stored_figures(data_dir / "trackside.sqlite", summary["session_id"])
+    lines["pipeline.rss_mb"] = cost.peak_rss_mb
+    lines["pipeline.cpu_pct"] = 100.0 * cost.cpu_s / cost.wall_s
+    lines["pipeline.frames_dropped"] = summary["frames_dropped"]
+    for name, value in lines.items():
+        print(f"{name}={value:.4g}")
     return 0
 
 

@@ -51,6 +51,7 @@ class VideoFeedbackWorker:
         self._last_pose_event_s = -math.inf
         self.latencies_s: list[float] = []  # frame grabbed → feedback out, one per processed frame
         self.frames_processed = 0
+        self.frames_with_pose = 0  # frames the pose model ran on (found a person or not)
         self.failures = 0
 
     @property
@@ -92,6 +93,7 @@ class VideoFeedbackWorker:
     def process(self, frame: Frame) -> None:
         """Pose, then movement, on one frame, on the calling thread (the worker thread, or a bench)."""
         pose = self._estimator.process(frame.image, frame.t_mono_s)
+        self.frames_with_pose += 1
         self._emit_pose(pose, frame.t_mono_s)
         if self._movement is not None:
             movement = self._movement.update(pose, frame.t_mono_s)
@@ -105,7 +107,11 @@ class VideoFeedbackWorker:
         if t_mono_s - self._last_pose_event_s < POSE_EVENT_PERIOD_S:
             return
         self._last_pose_event_s = t_mono_s
-        payload = {"found": pose is not None}
+        # Stored with the event (whose time is the frame's grab): latency_ms from grab to this
+        # event, and frames_with_pose so far, so a review or the benchmark can read both back.
+        payload = {"found": pose is not None,
+                   "latency_ms": round(1000.0 * (self._clock() - t_mono_s), 1),
+                   "frames_with_pose": self.frames_with_pose}
         if pose is not None:
             payload["score"] = round(float(pose.pose_score), 3)
             payload.update({k: round(float(v), 1) for k, v in joint_angles(pose.landmarks).items()

@@ -103,6 +103,7 @@ def test_tiny_run_holds_out_each_recording_and_writes_a_consistent_bundle(tmp_pa
     assert "cold start" in run.gate.reason
     assert "same filtered windows" in report and "3173437224 " in report  # artefacts counted
     assert all(f"| {f.holdout} |" in report for f in run.folds)
+    assert "Why int8 is slower than float here" in report  # the coach reads why, not just that
     assert json.loads((run.out / "manifest.json").read_text())["input"]["dtype"] == "int8"
 
 

@@ -91,3 +91,23 @@ def test_frames_offered_faster_than_pose_runs_are_dropped_not_queued(frames):
     assert worker.frames_dropped > 0
     assert worker.frames_processed + worker.frames_dropped == len(frames)
     assert worker.frames_processed >= 1
+
+
+POSE_DELAY_S = 0.025  # what the test's clock says pose took on each frame
+
+
+def test_each_stored_pose_event_says_how_late_it_came_and_how_many_frames_got_pose(frames):
+    sink = Collector()
+    now = {"t": 0.0}
+    worker = VideoFeedbackWorker(sink, clock=lambda: now["t"])
+    try:
+        for frame in frames[:30]:  # one second of the clip, on this thread
+            now["t"] = frame.t_mono_s + POSE_DELAY_S
+            worker.process(frame)
+    finally:
+        worker.stop()
+    poses = sink.of("pose")
+    assert len(poses) == 5  # one every 0.2 s of a 30 fps second
+    assert {e.payload["latency_ms"] for e in poses} == {1000 * POSE_DELAY_S}
+    # the event of frame i (grabbed at i / 30 s) counts frames 0..i
+    assert all(e.payload["frames_with_pose"] == round(e.t_mono_s * 30) + 1 for e in poses)
