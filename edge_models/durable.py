@@ -91,14 +91,17 @@ def tighten(path: Path, private_mode: int) -> bool:
     """Take away what group and others may do with `path` (if it exists); True when it was looser.
 
     A folder or file that existed before with a looser mode (an older Trackside, a copy, a umask
-    of 000) is logged by path and mode only. A file system without modes (FAT on a USB stick)
-    or a path owned by someone else is logged, not raised: the data stays usable.
+    of 000) is logged by path and mode only. A sticky folder (/tmp: shared on purpose) is left as
+    it is. A file system without modes (FAT on a USB stick) or a path owned by someone else is
+    logged, not raised: the data stays usable.
     """
     if not _MODES_APPLY:
         return False
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
+        return False
+    if mode & stat.S_ISVTX:  # a folder shared on purpose (/tmp): the files in it are private, it is not ours
         return False
     wanted = (mode & ~_OTHERS_BITS) | private_mode
     if wanted == mode:
