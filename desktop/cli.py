@@ -6,31 +6,19 @@ Exit codes: 0 done; 2 bad arguments; 3 a file, device or session that cannot be 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import logging
+import math
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import platformdirs
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNUSABLE = 3
+from desktop.errors import EXIT_USAGE, exit_code_of, one_line, user_error_types
+
 APP_NAME = "Trackside"  # the default data folder is this app's user data folder (platformdirs)
 
 logger = logging.getLogger(__name__)
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_UNUSABLE):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _data_dir(value: str | None) -> Path:
@@ -48,7 +36,7 @@ def default_data_dir() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trackside", description="Trackside: heart rate, pose and "
+    parser = _Parser(prog="trackside", description="Trackside: heart rate, pose and "
                                      "movement feedback for coaches at the trackside.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,7 +59,7 @@ def _add_record(sub) -> None:
     p.add_argument("--hr", action="append", default=[], metavar="SPEC",
                    help="heart-rate source, repeatable: sim:N, replay:FILE, ble:ADDRESS, ble:any")
     p.add_argument("--camera", metavar="SPEC", help="camera: cv:INDEX, file:PATH, synthetic")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: Ctrl-C "
+    p.add_argument("--duration", type=_seconds, metavar="S", help="stop after S seconds (default: Ctrl-C "
                    "or when every source has ended)")
     p.add_argument("--athlete", action="append", default=[], metavar="CHANNEL=NAME",
                    help="who wears which strap, e.g. sim-1=Alice (the athlete must exist)")
@@ -88,9 +76,9 @@ def _add_sessions(sub) -> None:
     _common(show)
     label = s.add_parser("label", help="label a stretch of a session (a class for training later)")
     label.add_argument("session_id")
-    label.add_argument("start_s", type=float, help="seconds from the session's start")
-    label.add_argument("end_s", type=float, help="seconds from the session's start")
-    label.add_argument("label", help="the class, e.g. sprint, jog, rest")
+    label.add_argument("start_s", type=_number, help="seconds from the session's start")
+    label.add_argument("end_s", type=_number, help="seconds from the session's start")
+    label.add_argument("label", type=_name, help="the class, e.g. sprint, jog, rest")
     label.add_argument("--channel", help="one athlete's channel (default: the whole squad)")
     _common(label)
     export = s.add_parser("export", help="write a session as CSV, TCX or FIT")
@@ -104,50 +92,71 @@ def _add_athletes(sub) -> None:
     p = sub.add_parser("athletes", help="manage athletes")
     s = p.add_subparsers(dest="action", required=True)
     add = s.add_parser("add", help="add an athlete")
-    add.add_argument("name")
-    add.add_argument("--hr-max", type=float, required=True, metavar="BPM")
-    add.add_argument("--hr-rest", type=float, required=True, metavar="BPM")
+    add.add_argument("name", type=_name)
+    add.add_argument("--hr-max", type=_number, required=True, metavar="BPM")
+    add.add_argument("--hr-rest", type=_number, required=True, metavar="BPM")
     add.add_argument("--no-consent", action="store_true", help="the athlete has not agreed to HR storage")
     _common(add)
     _common(s.add_parser("list", help="every athlete"))
     consent = s.add_parser("consent", help="record an athlete's consent to heart-rate storage")
-    consent.add_argument("name")
+    consent.add_argument("name", type=_name)
     consent.add_argument("answer", choices=("yes", "no"))
     _common(consent)
     delete = s.add_parser("delete-data", help="erase an athlete's heart-rate data from every session")
-    delete.add_argument("name")
+    delete.add_argument("name", type=_name)
     _common(delete)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr (with where to find help), exit 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    """A finite number (argparse's float also takes 'nan' and 'inf')."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _name(text: str) -> str:
+    """A name that is not blank."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a name cannot be blank")
+    return text.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # OpenCV's own warnings (a camera it cannot open) would repeat our one line
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     from desktop import commands
 
     handlers = {"record": commands.record, "sessions": commands.sessions, "athletes": commands.athletes}
     try:
         return handlers[args.command](args, _data_dir(args.data_dir))
-    except CliError as exc:
-        print(f"trackside: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: threading.Event):
-    """While recording, Ctrl-C or SIGTERM end it cleanly: the last batch and segment are kept."""
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def print_json(value) -> None:
-    print(json.dumps(value, indent=2, default=str))
+    except user_error_types() as exc:  # the one place a user's error becomes a line and an exit code
+        logger.debug("the command failed", exc_info=True)
+        print(f"trackside: {one_line(exc)}", file=sys.stderr)
+        return exit_code_of(exc)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
+import signal
 import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json, stop_on_signals
+from desktop.errors import EXIT_OK, EXIT_UNUSABLE, EXIT_USAGE, CliError
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
 from desktop.sources.events import FeedbackEvent, SourceProblem
 from desktop.store import Store, StoreError
@@ -22,17 +25,16 @@ logger = logging.getLogger(__name__)
 
 def record(args: argparse.Namespace, data_dir: Path) -> int:
     if not args.headless:
-        raise CliError("the Trackside window is not part of this release yet: add --headless", 2)
+        raise CliError("the Trackside window is not part of this release yet: add --headless", EXIT_USAGE)
     if not args.hr and not args.camera:
-        raise CliError("nothing to record: give at least one --hr SPEC or a --camera SPEC", 2)
-    data_dir.mkdir(parents=True, exist_ok=True)
+        raise CliError("nothing to record: give at least one --hr SPEC or a --camera SPEC", EXIT_USAGE)
     hr_sources, camera = _open_sources(args)
     athletes = _assigned_athletes(data_dir, args.athlete)
     printer = _FeedbackPrinter(as_json=args.json)
     try:
         recorder = Recorder(data_dir, hr_sources, camera, athletes=athletes, listeners=[printer])
     except ValueError as exc:
-        raise CliError(str(exc), 2) from exc
+        raise CliError(str(exc), EXIT_USAGE) from exc
     if not args.no_feedback:
         from desktop.feedback import attach_feedback
 
@@ -47,6 +49,21 @@ def record(args: argparse.Namespace, data_dir: Path) -> int:
             summary = _stop(recorder)
     _print_summary(summary, args.json)
     return _record_exit_code(summary)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event):
+    """While recording, Ctrl-C or SIGTERM end it cleanly: the last batch and segment are kept."""
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def print_json(value) -> None:
+    print(json.dumps(value, indent=2, default=str))
 
 
 def _start(recorder: Recorder) -> None:
@@ -77,7 +94,7 @@ def _open_sources(args):
     except (RecordingError, CameraUnavailable, OSError) as exc:
         raise CliError(str(exc)) from exc
     except ValueError as exc:  # SpecError and other malformed arguments
-        raise CliError(str(exc), 2) from exc
+        raise CliError(str(exc), EXIT_USAGE) from exc
     return hr_sources, camera
 
 
@@ -90,7 +107,7 @@ def _assigned_athletes(data_dir: Path, assignments: list[str]) -> dict[str, Athl
         for item in assignments:
             channel, sep, name = item.partition("=")
             if not sep or not channel or not name:
-                raise CliError(f"--athlete {item!r}: expected CHANNEL=NAME, e.g. sim-1=Alice", 2)
+                raise CliError(f"--athlete {item!r}: expected CHANNEL=NAME, e.g. sim-1=Alice", EXIT_USAGE)
             athlete = store.athlete_by_name(name)
             if athlete is None:
                 raise CliError(f"no athlete called {name!r}: add them with `trackside athletes add`")
@@ -228,7 +245,7 @@ def _show_session(store: Store, session_id: str, as_json: bool) -> None:
 def _label_session(store: Store, args: argparse.Namespace) -> None:
     detail = _find_session(store, args.session_id)
     if not 0 <= args.start_s < args.end_s:
-        raise CliError("a label needs 0 <= START_S < END_S (seconds from the session's start)", 2)
+        raise CliError("a label needs 0 <= START_S < END_S (seconds from the session's start)", EXIT_USAGE)
     if args.channel and args.channel not in {c.channel for c in detail.channels}:
         raise CliError(f"session {detail.id[:8]} has no channel {args.channel!r}")
     label_id = store.add_label(detail.id, start_mono_s=detail.started_mono_s + args.start_s,
@@ -241,7 +258,10 @@ def _export_session(store: Store, args: argparse.Namespace, data_dir: Path) -> N
     from desktop.export import export_session
 
     detail = _find_session(store, args.session_id)
-    written = export_session(store, detail.id, args.format, Path(args.out))
+    out_dir = Path(args.out).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CliError(f"--out {out_dir} is a file: give a folder for the exported files")
+    written = export_session(store, detail.id, args.format, out_dir)
     if args.json:
         print_json([str(p) for p in written])
     else:
@@ -252,7 +272,6 @@ def _export_session(store: Store, args: argparse.Namespace, data_dir: Path) -> N
 # -- athletes -------------------------------------------------------------------------------
 
 def athletes(args: argparse.Namespace, data_dir: Path) -> int:
-    data_dir.mkdir(parents=True, exist_ok=True)
     with Store.open(data_dir) as store:
         if args.action == "add":
             _add_athlete(store, args)
@@ -265,9 +284,9 @@ def athletes(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _add_athlete(store: Store, args: argparse.Namespace) -> None:
     if not 30 <= args.hr_rest < args.hr_max <= 250:
-        raise CliError("expected 30 <= --hr-rest < --hr-max <= 250 bpm", 2)
+        raise CliError("expected 30 <= --hr-rest < --hr-max <= 250 bpm", EXIT_USAGE)
     if store.athlete_by_name(args.name) is not None:
-        raise CliError(f"an athlete called {args.name!r} already exists", 2)
+        raise CliError(f"an athlete called {args.name!r} already exists", EXIT_USAGE)
     athlete = store.add_athlete(args.name, args.hr_max, args.hr_rest, consent=not args.no_consent)
     if args.json:
         print_json(asdict(athlete))

@@ -5,6 +5,11 @@ blocking the one writer, and a killed process never corrupts the file in either 
 NORMAL may lose the last commits on a power cut (a laptop battery running flat at the trackside);
 FULL makes every commit durable, and because the writer commits in batches (about two a second)
 the extra fsync per commit costs nothing a coach would notice.
+
+Privacy: the data directory and its video folder are created 0700 and the data file 0600 before
+SQLite opens it; SQLite gives the -wal and -shm files it creates the data file's mode. A data
+directory or file found open to other users (an older Trackside made them 0755 and 0644) is
+tightened, with a log line naming the path.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from desktop.store import checks, rows
 from desktop.store.models import SESSION_STATUSES, Athlete, AthleteNotFound, StoreError, VideoSegment
 from desktop.store.reads import SessionReads
 from desktop.store.schema import migrate, refuse_newer, schema_version
+from edge_models.durable import PRIVATE_FILE_MODE, make_private_dir, make_private_file, tighten
 
 logger = logging.getLogger(__name__)
 
 DB_NAME = "trackside.sqlite"
 VIDEO_DIR_NAME = "video"
 BUSY_TIMEOUT_S = 10.0  # how long a connection waits for another one's write lock before failing
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite keeps beside the data file
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -46,6 +53,14 @@ def _connect(path: Path) -> sqlite3.Connection:
             raise StoreError(f"the data file {path} cannot be used: {exc} (it was not changed)") from exc
         raise
     return conn
+
+
+def _private_data_file(path: Path) -> Path:
+    """The data file, created 0600 if new; it and SQLite's files beside it tightened if looser."""
+    make_private_file(path)
+    for suffix in SQLITE_SIDE_FILES:
+        tighten(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
+    return path
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:
@@ -94,9 +109,9 @@ class Store(SessionReads):
     def open(cls, data_dir: Path) -> "Store":
         """Open (creating or migrating) the store of a data directory."""
         data_dir = Path(data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        (data_dir / VIDEO_DIR_NAME).mkdir(exist_ok=True)
-        conn = _connect(data_dir / DB_NAME)
+        make_private_dir(data_dir)
+        make_private_dir(data_dir / VIDEO_DIR_NAME)
+        conn = _connect(_private_data_file(data_dir / DB_NAME))
         try:
             migrate(conn)
         except BaseException:

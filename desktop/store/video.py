@@ -10,6 +10,10 @@ Order for each segment: write under a temporary name, release, fsync, rename to 
 fsync the folder, and only then call `on_segment_closed` (which indexes it). A crash therefore
 leaves at most one partial file (the temporary name, never indexed) and never an indexed file that
 does not play.
+
+Privacy: the session's video folder is 0700 and each segment file 0600 from its creation (the
+file is made empty with that mode before the encoder opens it; the encoder truncates it and
+keeps the mode), whatever the umask.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 
 from desktop.sources.camera.base import Frame
 from desktop.store.models import VideoSegment
-from edge_models.durable import fsync_dir
+from edge_models.durable import fsync_dir, make_private_dir, make_private_file
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +71,7 @@ class SegmentedVideoWriter:
             raise ValueError(f"fps and segment_s must be positive (got fps={fps}, segment_s={segment_s})")
         if len(frame_size) != 2 or min(frame_size) <= 0:
             raise ValueError(f"frame_size is (width, height) in pixels, got {frame_size}")
-        self._folder = Path(video_dir) / session_id
-        self._folder.mkdir(parents=True, exist_ok=True)
+        self._folder = make_private_dir(Path(video_dir) / session_id)
         self._relative_to = Path(video_dir).parent  # the data directory, which the index paths start from
         self.fps = float(fps)
         self.frame_size = (_even(frame_size[0]), _even(frame_size[1]))
@@ -111,8 +114,10 @@ class SegmentedVideoWriter:
         stem = f"seg-{self._next_number:06d}"
         self._next_number += 1
         partial, final = self._folder / (stem + PARTIAL_SUFFIX), self._folder / (stem + SEGMENT_SUFFIX)
+        make_private_file(partial)  # the encoder truncates it and keeps its mode
         writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*CODEC), self.fps, self.frame_size)
         if not writer.isOpened():
+            partial.unlink(missing_ok=True)
             raise VideoWriteError(f"cannot write {CODEC} video to {partial}")
         return _OpenSegment(partial, final, writer, t_mono_s, t_mono_s)
 

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from desktop.cli import EXIT_OK, main
+from desktop.cli import main
+from desktop.errors import EXIT_OK
 
 ADD_ATHLETE = ["athletes", "add", "Ana", "--hr-max", "190", "--hr-rest", "50"]
 STORE_FILE = "trackside.sqlite"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from desktop.cli import EXIT_OK, EXIT_UNUSABLE, main
+from desktop.cli import main
+from desktop.errors import EXIT_OK, EXIT_UNUSABLE
 from desktop.sources.events import FILE_DAMAGED
 from desktop.store import Store
 from edge_models.recordings import read_recording

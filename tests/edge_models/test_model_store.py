@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import stat
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,8 @@ import pytest
 
 from edge_models.manifest import GoldenSet, InputSpec, ModelIntegrityError, ModelManifest, save_manifest
 from edge_models.model_store import (
-    GoldenCheckError, ModelStore, NoModelError, NothingToRollBackError,
+    LEFTOVER_AGE_S, GoldenCheckError, ModelFileMismatchError, ModelStore, ModelStoreError, NoModelError,
+    NothingToRollBackError,
 )
 from edge_models.runtime import ModelRunner
 from tests.support.assets import real_asset
@@ -156,22 +160,122 @@ def test_rollback_restores_the_previous_model(store, v1, v2):
         store.rollback("pose")
 
 
-def test_half_written_install_is_ignored_on_reopen(data_dir, v1):
-    root = data_dir / "models"
-    ModelStore(root).install("pose", *v1)
-    # A crash mid-install: a staging folder with half a model, a slot folder renamed into place
-    # but never switched to, and a temp slots file that never got its rename.
-    staging = root / "pose" / ".staging-deadbeef"
+def crashed_install_leftovers(kind_dir: Path, v1_model: Path) -> list[Path]:
+    """What a crash mid-install leaves (or what another process installing right now has made):
+    a staging folder with half a model, a slot folder renamed into place but never switched to,
+    and a temp slots file that never got its rename."""
+    staging = kind_dir / ".staging-0123456789ab"
     staging.mkdir()
-    (staging / ".model.tflite.part").write_bytes(v1[0].read_bytes()[:1000])
-    orphan = root / "pose" / "9.9.9-cafe"
+    (staging / ".model.tflite.part").write_bytes(v1_model.read_bytes()[:1000])
+    orphan = kind_dir / "9.9.9-cafecafecafe"
     orphan.mkdir()
     (orphan / "model.tflite").write_bytes(b"half")
-    (root / "pose" / ".slots.json.tmp-123").write_text('{"active": "9.9.9-cafe"')
+    temp = kind_dir / ".slots.json.k2j4h5.part"
+    temp.write_text('{"active": "9.9.9-cafecafecafe"')
+    return [staging, orphan, temp]
+
+
+def age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_building_a_store_deletes_nothing_another_process_may_be_installing(data_dir, v1):
+    root = data_dir / "models"
+    ModelStore(root).install("pose", *v1)
+    leftovers = crashed_install_leftovers(root / "pose", v1[0])
     reopened = ModelStore(root)
     assert reopened.active("pose")[1] == v1[1]
-    assert sorted(p.name for p in (root / "pose").iterdir() if p.name != "slots.json") == [
-        reopened.active("pose")[0].parent.name]
+    assert all(p.exists() for p in leftovers)
+
+
+def test_old_leftovers_of_crashed_installs_are_removed_and_nothing_else(data_dir, v1, v2):
+    root = data_dir / "models"
+    store = ModelStore(root)
+    store.install("pose", *v1)
+    old = crashed_install_leftovers(root / "pose", v1[0])
+    for path in old:
+        age(path, LEFTOVER_AGE_S + 60)
+    fresh = root / "pose" / ".staging-ba9876543210"  # another process, installing now
+    fresh.mkdir()
+    notes = root / "pose" / "notes"  # not the store's: never removed
+    notes.mkdir()
+    age(notes, LEFTOVER_AGE_S + 60)
+
+    store.install("pose", *v2)  # an install clears what crashed installs left
+    assert not any(p.exists() for p in old)
+    assert fresh.is_dir() and notes.is_dir()
+    assert store.active("pose")[1] == v2[1] and store.previous("pose")[1] == v1[1]
+    assert store.remove_leftovers("pose", min_age_s=0) == [fresh.name]
+
+
+def tamper(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte in the middle of the weights
+    path.chmod(0o600)
+    path.write_bytes(bytes(data))
+
+
+def test_a_tampered_active_model_is_not_run_and_the_previous_one_is(store, v1, v2, caplog):
+    store.install("pose", *v1)
+    store.install("pose", *v2)
+    tamper(store.active("pose")[0])
+    path, manifest = store.active("pose")
+    assert manifest == v1[1] and path.read_bytes() == v1[0].read_bytes()
+    assert "cannot be trusted" in caplog.text and "sha256" in caplog.text
+
+
+def test_a_tampered_active_model_with_nothing_before_it_is_refused(store, v1):
+    store.install("pose", *v1)
+    tamper(store.active("pose")[0])
+    with pytest.raises(ModelFileMismatchError, match="sha256 .* the file was changed or damaged"):
+        store.active("pose")
+
+
+def test_a_changed_bundled_model_is_refused(data_dir, v1):
+    bundled = data_dir / "bundled" / "pose"
+    bundled.mkdir(parents=True)
+    shutil.copyfile(v1[0], bundled / "model.tflite")
+    save_manifest(v1[1], bundled / "manifest.json")
+    tamper(bundled / "model.tflite")
+    with pytest.raises(ModelFileMismatchError, match="pose model"):
+        ModelStore(data_dir / "models", bundled_dir=data_dir / "bundled").active("pose")
+
+
+def test_every_refusal_of_the_store_is_one_error_to_catch(store, v1, v2):
+    """A caller (the feedback workers) turns a model off with one `except ModelStoreError`."""
+    tamper(v2[0])
+    (store._root / "movement").mkdir()
+    (store._root / "movement" / "slots.json").write_text("{not json")
+    attempts = [
+        lambda: store.active("pose"),  # nothing installed, nothing bundled
+        lambda: store.active("sprint"),  # not a model kind
+        lambda: store.install("movement", *v1),  # a pose manifest
+        lambda: store.install("pose", *v2),  # a file that is not its manifest's
+        lambda: store.rollback("pose"),  # nothing before
+        lambda: store.active("movement"),  # a damaged slots.json
+        lambda: store.install("pose", *v1, golden_check=lambda *_: 1 / 0),
+    ]
+    messages = []
+    for attempt in attempts:
+        with pytest.raises(ModelStoreError) as caught:
+            attempt()
+        messages.append(str(caught.value))
+    assert all(messages) and len(set(messages)) == len(attempts)
+
+
+def test_installed_models_are_readable_by_their_owner_only(data_dir, v1, v2):
+    before = os.umask(0)  # the loosest umask: the store alone must make its files private
+    try:
+        store = ModelStore(data_dir / "models")
+        store.install("pose", *v1)
+        store.install("pose", *v2)
+    finally:
+        os.umask(before)
+    modes = {p.relative_to(data_dir): stat.S_IMODE(p.stat().st_mode) for p in (data_dir / "models").rglob("*")}
+    modes[Path("models")] = stat.S_IMODE((data_dir / "models").stat().st_mode)
+    assert len(modes) == 2 + 2 * (1 + 3) + 1  # store and pose folders, two slot folders of 3 files, slots.json
+    assert {p: m for p, m in modes.items() if m != (0o700 if (data_dir / p).is_dir() else 0o600)} == {}
 
 
 def test_manifest_for_another_kind_is_refused(store, v1):
