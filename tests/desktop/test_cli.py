@@ -91,7 +91,11 @@ def test_an_unreadable_recording_file_is_refused_before_anything_is_recorded(cap
     broken.write_bytes(b"\x0e\x10garbage that is not a FIT file")
     code, _, err = run(capsys, "record", "--headless", "--hr", f"replay:{broken}", "--data-dir", data_dir)
     assert code == EXIT_UNUSABLE and "broken.fit" in err
-    assert not (data_dir / "trackside.sqlite").exists() or "0 " not in err
+    assert len(err.strip().splitlines()) == 1  # one clear line, nothing else
+    from desktop.store import Store
+
+    with Store.open(data_dir) as store:  # nothing was recorded: no session, not even an empty one
+        assert store.list_sessions() == []
 
 
 def test_the_headless_recording_of_the_issue_runs_without_tensorflow(data_dir):
