@@ -25,7 +25,8 @@ from desktop.ui.screen_kit import action_button, heading, show_status, use_scree
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("Name", "HRmax", "HRrest", "Zones (lower bound, bpm)", "Record", "Cloud", "Training", "Strap")
+COLUMNS = ("Name", "HRmax", "HRrest", "Zones from (bpm)", "Record", "Cloud", "Training", "Strap")
+PANEL_MAX_WIDTH_PX = 470  # the details panel; the roster takes the rest of the width
 SCAN_JOIN_S = 2.0  # how long closing the screen waits for a cancelled scan to end
 CONSENT_CHOICES = (  # (store argument, check-box text, what it means)
     ("record", "&Record heart rate (Alt+R)", "keep this athlete's heart rate in this laptop's sessions"),
@@ -80,13 +81,17 @@ class AthletesScreen(QWidget):
         left = QVBoxLayout()
         left.addWidget(heading("Athletes"))
         left.addWidget(self.table, 1)
+        self.table.horizontalHeader().setFont(self.font())
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        right = QVBoxLayout()
+        layout.addLayout(left, 1)
+        panel = QWidget()
+        panel.setMaximumWidth(PANEL_MAX_WIDTH_PX)
+        right = QVBoxLayout(panel)
+        right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self._details_box())
         right.addWidget(self._consent_box())
         right.addWidget(self._strap_box(), 1)
-        layout.addLayout(right, 2)
+        layout.addWidget(panel)
 
     def _details_box(self) -> QGroupBox:
         box = QGroupBox("Athlete")
@@ -108,6 +113,9 @@ class AthletesScreen(QWidget):
     def _consent_box(self) -> QGroupBox:
         box = QGroupBox("Consent (each choice is separate)")
         column = QVBoxLayout(box)
+        rule = QLabel("Sending to the cloud and training stay NO until the athlete says yes.")
+        rule.setWordWrap(True)
+        column.addWidget(rule)
         self.consent_boxes: dict[str, QCheckBox] = {}
         for choice, text, meaning in CONSENT_CHOICES:
             check = QCheckBox(text)
@@ -126,14 +134,14 @@ class AthletesScreen(QWidget):
         self.strap_label = QLabel("No strap paired")
         column.addWidget(self.strap_label)
         row = QHBoxLayout()
-        self.scan_button = action_button("Scan for straps", "Ctrl+B", self.toggle_scan)
+        self.scan_button = action_button("Scan", "Ctrl+B", self.toggle_scan, tip="find straps nearby")
         row.addWidget(self.scan_button)
-        row.addWidget(action_button("Pair selected", "Ctrl+P", self.pair_selected_strap))
+        row.addWidget(action_button("Pair", "Ctrl+P", self.pair_selected_strap, tip="pair the chosen strap"))
         row.addWidget(action_button("Unpair", "Ctrl+U", self.unpair_strap))
         column.addLayout(row)
         self.strap_list = QListWidget()
         column.addWidget(self.strap_list, 1)
-        self.strap_status = QLabel("")
+        self.strap_status = QLabel("Scan, choose a strap, then pair it to the athlete on the left.")
         self.strap_status.setWordWrap(True)
         column.addWidget(self.strap_status)
         return box
@@ -251,7 +259,7 @@ class AthletesScreen(QWidget):
         self.strap_list.clear()
         self._scan_cancel = threading.Event()
         cancel, backend, relay = self._scan_cancel, self._scanner_backend, self._relay
-        self.scan_button.setText("Stop scan (Ctrl+B)")
+        self.scan_button.setText("Stop (Ctrl+B)")
         show_status(self.strap_status, "Scanning… put the strap on (it wakes on skin contact).")
         self._scan_thread = run_off_thread(
             self, lambda: scan_for_straps(self._scan_s, backend=backend, on_found=relay.found.emit, cancel=cancel),
@@ -278,7 +286,7 @@ class AthletesScreen(QWidget):
 
     def _scan_finished(self) -> None:
         self._scan_cancel = None
-        self.scan_button.setText("Scan for straps (Ctrl+B)")
+        self.scan_button.setText("Scan (Ctrl+B)")
 
     def found_straps(self) -> list[FoundStrap]:
         return [self.strap_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.strap_list.count())]
@@ -326,7 +334,7 @@ def _zones_widget(bounds_bpm: list[int]) -> QWidget:
     widget = QWidget()
     row = QHBoxLayout(widget)
     row.setContentsMargins(2, 2, 2, 2)
-    row.setSpacing(3)
+    row.setSpacing(2)
     for zone, bound in enumerate(bounds_bpm, start=1):
         row.addWidget(zone_chip(zone, f"{bound}"))
     row.addStretch(1)

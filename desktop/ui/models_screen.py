@@ -14,7 +14,9 @@ from pathlib import Path
 
 from edge_models.manifest import MODEL_KINDS, ModelManifest
 from edge_models.model_store import BUNDLED_MODELS_DIR, ModelStore, ModelStoreError
-from desktop.ui.qt import QGridLayout, QGroupBox, QLabel, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+from desktop.ui.qt import (
+    QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QScrollArea, QVBoxLayout, QWidget,
+)
 from desktop.ui.screen_kit import action_button, heading, show_status, use_screen_font
 
 logger = logging.getLogger(__name__)
@@ -23,7 +25,7 @@ KIND_TITLES = {"pose": "Pose (skeleton and joint angles)", "movement": "Movement
                "heart_rate": "Heart rate (forecast and recovery)"}
 ROLLBACK_KEYS = {kind: f"Alt+{i + 1}" for i, kind in enumerate(MODEL_KINDS)}
 SHOWN_METRICS_BUILD = "int8"  # the laptop runs the int8 build: its held-out figures are the ones that count
-NO_UPDATE_STATE = "Updates: not checked (model updates over the network come in a later release)."
+NO_UPDATE_STATE = "not checked (model updates over the network come in a later release)"
 DIGEST_SHOWN_CHARS = 12
 
 
@@ -61,8 +63,8 @@ class ModelsScreen(QWidget):
         use_screen_font(self)
         body = QWidget()
         column = QVBoxLayout(body)
-        top = QVBoxLayout()
-        top.addWidget(heading("Models on this laptop"))
+        top = QHBoxLayout()
+        top.addWidget(heading("Models on this laptop"), 1)
         top.addWidget(action_button("Refresh", "F5", self.refresh))
         self.cards = {kind: _ModelCard(kind, self.ask_rollback) for kind in MODEL_KINDS}
         for card in self.cards.values():
@@ -89,7 +91,7 @@ class ModelsScreen(QWidget):
             return
         card.active_label.setText(f"{manifest.name} {manifest.version} (made {manifest.created_utc[:10]})")
         card.source_label.setText(_source_text(path, manifest))
-        card.metrics_label.setText(metrics_text(manifest))
+        card.metrics_label.setText(f"{metrics_text(manifest)}  ({SHOWN_METRICS_BUILD} build, the one this laptop runs)")
         card.metrics_label.setToolTip(_all_metrics_text(manifest))
         card.previous_label.setText("none: nothing to roll back to" if previous is None else
                                     f"{previous[1].name} {previous[1].version} (made {previous[1].created_utc[:10]})")
@@ -148,9 +150,10 @@ def _source_text(path: Path, manifest: ModelManifest) -> str:
 
 
 def _fill_missing(card: _ModelCard, problem: Exception) -> None:
-    card.active_label.setText("none installed")
-    card.source_label.setText("the pose model is BlazePose from the pinned mediapipe wheel (fetched by `make data`); "
-                              "it is not updated here" if card.kind == "pose" else str(problem))
+    built_in = card.kind == "pose"
+    card.active_label.setText("BlazePose (built in)" if built_in else "none installed")
+    card.source_label.setText("the BlazePose models of the pinned mediapipe wheel, fetched by `make data`; "
+                              "not updated or rolled back here" if built_in else str(problem))
     card.metrics_label.setText("—")
     card.previous_label.setText("—")
     card.rollback_button.setEnabled(False)

@@ -16,6 +16,8 @@ from desktop.ui.screen_kit import action_button, heading, use_screen_font
 
 logger = logging.getLogger(__name__)
 
+DIALOG_SIZE_PX = (720, 340)
+
 
 class RecoveryDialog(QDialog):
     """Lists the interrupted session(s); Enter opens the chosen one, Esc leaves them for later."""
@@ -27,8 +29,11 @@ class RecoveryDialog(QDialog):
         use_screen_font(self)
         column = QVBoxLayout(self)
         column.addWidget(heading("The last session was interrupted"))
-        column.addWidget(QLabel("Trackside closed without stopping the recording (a crash, a power cut or a "
-                                "flat battery). Everything recorded up to then was kept:"))
+        intro = QLabel("Trackside closed without stopping the recording (a crash, a power cut or a flat "
+                       "battery). Everything recorded up to then was kept, and the session list shows it as "
+                       "interrupted:")
+        intro.setWordWrap(True)
+        column.addWidget(intro)
         self.session_list = QListWidget()
         for detail in sessions:
             item = QListWidgetItem(_kept_text(detail, store))
@@ -46,7 +51,7 @@ class RecoveryDialog(QDialog):
         buttons.addWidget(self.later_button)
         buttons.addWidget(self.open_button)
         column.addLayout(buttons)
-        self.resize(760, 360)
+        self.resize(DIALOG_SIZE_PX[0], DIALOG_SIZE_PX[1])
 
     def open_chosen(self) -> None:
         item = self.session_list.currentItem()
@@ -72,7 +77,7 @@ def offer_recovery(store: Store, parent: QWidget | None = None) -> str | None:
 def _kept_text(detail: SessionDetail, store: Store) -> str:
     started = f"{detail.started_wall_utc.astimezone():%a %d %b %H:%M}"
     minutes, seconds = divmod(int(round(detail.duration_s)), 60)
-    athletes = ", ".join(f"{c.display_name} ({c.sample_count} HR samples)" for c in detail.channels) or "no athletes"
-    frames = sum(s.frame_count for s in store.video_segments(detail.id))
-    video = f"{frames} video frames" if frames else "no video"
-    return f"{started}, {minutes}:{seconds:02d} recorded: {athletes}; {video}"
+    athletes = " · ".join(f"{c.display_name} {c.sample_count} HR samples" for c in detail.channels) or "no athletes"
+    video_s = sum(s.end_mono_s - s.start_mono_s for s in store.video_segments(detail.id))
+    video = f"{video_s:.0f} s of video" if video_s else "no video"
+    return f"{started}, {minutes}:{seconds:02d} recorded\n{athletes} · {video}"

@@ -68,10 +68,7 @@ class SessionReview:
     segments: list[VideoSegment]
     segment_dir: Path  # the data directory the segments' paths start from
     channel_names: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def duration_s(self) -> float:
-        return self.detail.duration_s
+    duration_s: float = 0.0  # the timeline's length: the session, or its last sample or frame if later
 
     def to_mono_s(self, t_s: float) -> float:
         return self.detail.started_mono_s + t_s
@@ -105,15 +102,23 @@ def load_review(data_dir: Path, session_id: str) -> SessionReview:
     with Store.open(data_dir) as store:
         detail = store.session(session_id)
         start = detail.started_mono_s
-        end_s = detail.duration_s
+        traces = [_trace(store, detail.id, c.channel, c.display_name, start) for c in detail.channels]
+        segments = store.video_segments(detail.id)
+        end_s = _timeline_end_s(detail, traces, segments)
         markers = store.markers(detail.id)
         feedback = store.feedback_events(detail.id, kinds=TIMELINE_FEEDBACK_KINDS)
         return SessionReview(
-            detail=detail, traces=[_trace(store, detail.id, c.channel, c.display_name, start) for c in detail.channels],
-            phases=_phases(markers, start, end_s), movement=_movement_runs(feedback, start, end_s),
-            labels=labels_as_spans(store.labels(detail.id), start),
-            moments=_moments(markers, feedback, start), segments=store.video_segments(detail.id),
-            segment_dir=store.data_dir, channel_names={c.channel: c.display_name for c in detail.channels})
+            detail=detail, traces=traces, phases=_phases(markers, start, end_s),
+            movement=_movement_runs(feedback, start, end_s), labels=labels_as_spans(store.labels(detail.id), start),
+            moments=_moments(markers, feedback, start), segments=segments, segment_dir=store.data_dir,
+            channel_names={c.channel: c.display_name for c in detail.channels}, duration_s=end_s)
+
+
+def _timeline_end_s(detail: SessionDetail, traces: list[HeartRateTrace], segments: list[VideoSegment]) -> float:
+    """The session's length; a replay played flat out may stamp samples past the moment it was stopped."""
+    ends = [detail.duration_s] + [float(t.t_s[-1]) for t in traces if len(t.t_s)]
+    ends += [s.end_mono_s - detail.started_mono_s for s in segments]
+    return max(ends)
 
 
 def labels_as_spans(labels: list[Label], started_mono_s: float) -> list[Span]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from desktop.ui.qt import QColor, QFont, QKeySequence, QLabel, QPushButton, QSizePolicy, QWidget
+from desktop.ui.qt import QColor, QFont, QKeySequence, QLabel, QPushButton, QShortcut, QSizePolicy, QWidget
 
 SCREEN_FONT_PT = 13  # body text, readable at arm's length on a 1366x768 laptop
 HEADING_FONT_PT = 17
@@ -27,7 +27,7 @@ def zone_chip(zone: int, text: str) -> QLabel:
     """A zone as a coloured chip that also says its number (never colour alone)."""
     chip = QLabel(f"Z{zone} {text}")
     chip.setStyleSheet(f"background: {ZONE_COLOURS.get(zone, BELOW_ZONES_COLOUR)}; "
-                       f"color: {ZONE_TEXT_COLOURS.get(zone, '#000000')}; padding: 2px 6px; font-weight: bold;")
+                       f"color: {ZONE_TEXT_COLOURS.get(zone, '#000000')}; padding: 1px 4px; font-weight: bold;")
     return chip
 
 
@@ -35,8 +35,9 @@ def action_button(text: str, key: str | None, slot: Callable[[], object], parent
                   tip: str = "") -> QPushButton:
     """A button that shows its shortcut in its text and answers to it while its screen is shown."""
     button = QPushButton(f"{text} ({_native(key)})" if key else text, parent)
-    if key:
-        button.setShortcut(QKeySequence(key))
+    if key:  # a QShortcut, not setShortcut: it acts at once (no animated click) and only while shown and enabled
+        shortcut = QShortcut(QKeySequence(key), button)
+        shortcut.activated.connect(slot)
     button.setToolTip(f"{tip or text} — {_native(key)}" if key else (tip or text))
     button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
     button.setMinimumHeight(36)
