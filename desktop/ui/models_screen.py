@@ -40,9 +40,10 @@ class _ModelCard(QGroupBox):
             QLabel(), QLabel(), QLabel(), QLabel())
         self.update_label = QLabel(NO_UPDATE_STATE)
         self.status_label = QLabel("")
-        for row, (title, label) in enumerate((("Active", self.active_label), ("From", self.source_label),
-                                              ("Held-out", self.metrics_label), ("Previous", self.previous_label),
-                                              ("Updates", self.update_label))):
+        rows = (("Active", self.active_label), ("From", self.source_label),
+                (f"Held-out ({SHOWN_METRICS_BUILD})", self.metrics_label), ("Previous", self.previous_label),
+                ("Updates", self.update_label))
+        for row, (title, label) in enumerate(rows):
             label.setWordWrap(True)
             grid.addWidget(QLabel(f"<b>{title}</b>"), row, 0)
             grid.addWidget(label, row, 1)
@@ -91,7 +92,7 @@ class ModelsScreen(QWidget):
             return
         card.active_label.setText(f"{manifest.name} {manifest.version} (made {manifest.created_utc[:10]})")
         card.source_label.setText(_source_text(path, manifest))
-        card.metrics_label.setText(f"{metrics_text(manifest)}  ({SHOWN_METRICS_BUILD} build, the one this laptop runs)")
+        card.metrics_label.setText(metrics_text(manifest))
         card.metrics_label.setToolTip(_all_metrics_text(manifest))
         card.previous_label.setText("none: nothing to roll back to" if previous is None else
                                     f"{previous[1].name} {previous[1].version} (made {previous[1].created_utc[:10]})")

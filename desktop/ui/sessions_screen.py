@@ -362,9 +362,11 @@ class SessionsScreen(QWidget):
             self.label_list.addItem(item)
 
     def delete_selected_label(self) -> None:
-        item = self.label_list.currentItem()
-        if item is None:
+        chosen = self.label_list.selectedItems()  # only a label the coach picked, never one by accident
+        if not chosen:
+            show_status(self.review_status, "Pick the label to delete in the list first.", problem=True)
             return
+        item = chosen[0]
         self._store.delete_label(item.data(Qt.ItemDataRole.UserRole))
         show_status(self.review_status, "Label deleted.")
         self._fill_labels()
