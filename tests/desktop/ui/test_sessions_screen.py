@@ -55,6 +55,7 @@ def test_the_list_shows_date_athletes_duration_video_and_labels(qtbot, data_dir,
     screen.table.selectRow(screen.session_ids().index(without_video))
     with qtbot.waitSignal(screen.review_ready, timeout=WAIT_MS):
         qtbot.keyClick(screen.table, Qt.Key.Key_Return)  # Enter opens the chosen session
+        assert screen.review_title.text() == "Reading the session…"  # read on a worker: the window goes on
     assert screen.review.detail.id == without_video
     assert screen.video.text() == "No video in this session"
 
@@ -121,6 +122,22 @@ def test_a_range_is_labelled_with_a_class_and_with_work_from_the_keyboard(qtbot,
     screen.label_list.setCurrentRow(0)
     qtbot.keyClick(screen, Qt.Key.Key_Delete)
     assert [l.label for l in store.labels(session_id)] == ["work"]
+
+    qtbot.keyClick(screen, Qt.Key.Key_Escape)  # back to the list, which now says the session is labelled
+    qtbot.waitUntil(lambda: screen.list_row_texts() and screen.list_row_texts()[0][4] == "yes (1)", timeout=WAIT_MS)
+
+
+def test_space_plays_the_video_and_the_chart_follows_then_space_pauses(qtbot, data_dir, store):
+    session_id = record_with_video(data_dir)
+    screen = open_review(qtbot, store, session_id)
+    qtbot.keyClick(screen, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: screen.playhead.position_s >= 0.5 and screen.shown_frame is not None, timeout=WAIT_MS)
+    qtbot.keyClick(screen, Qt.Key.Key_Space)
+    paused_at = screen.playhead.position_s
+    wait_frame_settled(qtbot, screen)
+    assert screen.play_button.text() == "Play (Space)" and screen.playhead.position_s == paused_at
+    assert screen.timeline.playhead_x() == pytest.approx(paused_at)
+    assert screen.shown_frame.t_mono_s - screen.review.detail.started_mono_s == pytest.approx(paused_at, abs=0.1)
 
 
 def test_labelling_without_a_chosen_stretch_says_what_to_do_and_stores_nothing(qtbot, data_dir, store):
