@@ -21,7 +21,8 @@ ATHLETE_COLOURS = ("#ffffff", "#00e5ff", "#ff4df0", "#b6ff3b", "#ffb000", "#8c9e
 PHASE_BRUSHES = {"work": (255, 120, 0, 60), "rest": (60, 140, 255, 45)}
 LABEL_BRUSH = (255, 220, 0, 110)
 SELECTION_BRUSH = (255, 255, 255, 70)
-MOVEMENT_BRUSHES = ((0, 200, 255, 90), (255, 80, 200, 90), (150, 255, 80, 90), (255, 180, 0, 90))
+MOVEMENT_BRUSHES = ((0, 200, 255, 95), (255, 80, 200, 95), (120, 235, 60, 95), (150, 120, 255, 110))  # never the labels' yellow
+MIN_TEXT_SHARE = 0.04  # a run or label shorter than this share of the timeline gets no text (its tooltip says it)
 AXIS_FONT_PT = 12
 PLAYHEAD_PEN = pg.mkPen("#ff2020", width=3)
 HR_AXIS_MARGIN_BPM = 10
@@ -56,9 +57,11 @@ class Playhead(QObject):
 class ReviewTimeline(pg.GraphicsLayoutWidget):
     """The three rows; drawn once per session (and the label row again after a change)."""
 
-    def __init__(self, playhead: Playhead, parent=None):
+    def __init__(self, playhead: Playhead, movement_classes: tuple[str, ...] = (), parent=None):
         super().__init__(parent)
         self._playhead = playhead
+        self._movement_classes = tuple(movement_classes)  # a class keeps its colour from session to session
+        self._duration_s = 1.0
         self.setBackground("k")
         self.hr_plot = self._row(0, "HR (bpm)")
         self.movement_plot = self._row(1, "Model")
@@ -113,6 +116,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
                     plot.removeItem(item)
         self.hr_plot.legend.clear()
         self._channel_names = dict(review.channel_names)
+        self._duration_s = max(review.duration_s, 1.0)
         self.curves = {}
         self._draw_heart_rate(review)
         self._draw_phases(review.phases)
@@ -172,10 +176,9 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
     def _draw_movement(self, runs: list[Span]) -> None:
         if not runs:
             self._text(self.movement_plot, "no movement feedback in this session", 0, 0.95, colour="#b0b0b0")
-        colours: dict[str, tuple] = {}
+        order = list(self._movement_classes) + sorted({r.text for r in runs} - set(self._movement_classes))
         for run in runs:
-            brush = colours.setdefault(run.text, MOVEMENT_BRUSHES[len(colours) % len(MOVEMENT_BRUSHES)])
-            self._bar(self.movement_plot, run, brush)
+            self._bar(self.movement_plot, run, MOVEMENT_BRUSHES[order.index(run.text) % len(MOVEMENT_BRUSHES)])
 
     def show_labels(self, labels: list[Span]) -> None:
         for item in self._label_items:
@@ -188,9 +191,12 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
     def _bar(self, plot, span: Span, brush: tuple, who: str | None = None) -> list:
         region = pg.LinearRegionItem((span.start_s, max(span.end_s, span.start_s + 1e-3)), movable=False,
                                      brush=pg.mkBrush(*brush), pen=pg.mkPen("#000000"))
+        name = span.text + ("" if who is None else f" ({who})")
+        region.setToolTip(f"{name}: {span.start_s:.1f}–{span.end_s:.1f} s")
         plot.addItem(region)
-        text = self._text(plot, span.text + ("" if who is None else f" ({who})"), span.start_s, 0.95)
-        return [region, text]
+        if span.end_s - span.start_s < MIN_TEXT_SHARE * self._duration_s:
+            return [region]
+        return [region, self._text(plot, name, span.start_s, 0.95)]
 
     @staticmethod
     def _text(plot, text: str, x: float, y: float, colour: str = "#ffffff") -> pg.TextItem:

@@ -21,9 +21,9 @@ from desktop.export import EXPORT_FORMATS, export_session
 from desktop.store import Store, StoreError
 from desktop.ui.off_thread import LatestOnly, run_off_thread
 from desktop.ui.qt import (
-    QAbstractItemView, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QImage, QLabel,
-    QListWidget, QListWidgetItem, QPixmap, QSizePolicy, QSlider, QStackedWidget, Qt, QTableWidget,
-    QTableWidgetItem, QTimer, QVBoxLayout, QWidget, Signal,
+    QAbstractItemView, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QImage,
+    QKeySequence, QLabel, QListWidget, QListWidgetItem, QPixmap, QShortcut, QSizePolicy, QSlider, QStackedWidget, Qt,
+    QTableWidget, QTableWidgetItem, QTimer, QVBoxLayout, QWidget, Signal,
 )
 from desktop.ui.review_data import (
     WORK_REST_LABELS, SessionReview, SessionRow, labels_as_spans, load_review, load_session_rows, movement_classes,
@@ -145,7 +145,7 @@ class SessionsScreen(QWidget):
         middle.addLayout(self._video_column(), 3)
         middle.addWidget(self._label_panel(), 2)
         column.addLayout(middle, 1)
-        self.timeline = ReviewTimeline(self.playhead)
+        self.timeline = ReviewTimeline(self.playhead, self.label_classes)
         self.timeline.setMinimumHeight(TIMELINE_MIN_HEIGHT_PX)
         column.addWidget(self.timeline, 1)
         self.timeline.selection.sigRegionChangeFinished.connect(
@@ -203,7 +203,8 @@ class SessionsScreen(QWidget):
         grid.addWidget(action_button("Start here", "[", self.mark_start), 0, 0)
         grid.addWidget(action_button("End here", "]", self.mark_end), 0, 1)
         self.channel_combo = QComboBox()
-        self.channel_combo.setToolTip("who the label is for: the whole squad or one athlete")
+        self.channel_combo.setToolTip("who the label is for: the whole squad or one athlete — A picks the next")
+        QShortcut(QKeySequence("A"), self.channel_combo).activated.connect(self.next_label_target)
         grid.addWidget(self.channel_combo, 0, 2)
         self.selection_label = QLabel("No stretch chosen: press [ and ] at the playhead, then drag its edges "
                                       "on the chart.")
@@ -244,9 +245,9 @@ class SessionsScreen(QWidget):
                                   + (" · interrupted" if detail.status == "interrupted" else ""))
         self.review_title.setToolTip(f"{detail.started_wall_utc.astimezone():%A %d %B %Y %H:%M}: {names}")
         self.channel_combo.clear()
-        self.channel_combo.addItem("Whole squad", None)
+        self.channel_combo.addItem("Whole squad (A)", None)
         for channel, name in review.channel_names.items():
-            self.channel_combo.addItem(name, channel)
+            self.channel_combo.addItem(f"{name} (A)", channel)
         self.slider.setRange(0, int(review.duration_s * SCRUB_STEPS_PER_S))
         self.playhead.set_duration(review.duration_s)
         self.timeline.show_session(review)
@@ -313,6 +314,11 @@ class SessionsScreen(QWidget):
 
     # -- labelling ---------------------------------------------------------------------------------
 
+    def next_label_target(self) -> None:
+        """A: the whole squad, then each athlete in turn, for the next label."""
+        if self.channel_combo.count():
+            self.channel_combo.setCurrentIndex((self.channel_combo.currentIndex() + 1) % self.channel_combo.count())
+
     def mark_start(self) -> None:
         t_s = self.playhead.position_s
         current = self.timeline.selected_range_s()
@@ -344,7 +350,7 @@ class SessionsScreen(QWidget):
         except (ValueError, StoreError) as exc:
             show_status(self.review_status, f"Label not saved: {exc}", problem=True)
             return
-        who = self.channel_combo.currentText()
+        who = self.channel_combo.currentText().removesuffix(" (A)")
         show_status(self.review_status, f"Labelled {chosen[0]:.1f}–{chosen[1]:.1f} s as {label} ({who}).")
         self._fill_labels()
 

@@ -111,7 +111,7 @@ def test_a_range_is_labelled_with_a_class_and_with_work_from_the_keyboard(qtbot,
     screen.playhead.move_to(5.0)
     qtbot.keyClick(screen, Qt.Key.Key_BracketRight)
     qtbot.keyClick(screen, Qt.Key.Key_2)  # class 2: walk, for the whole squad
-    screen.channel_combo.setCurrentIndex(screen.channel_combo.findText("Ana"))
+    qtbot.keyClick(screen, Qt.Key.Key_A)  # the next target after the whole squad: Ana
     qtbot.keyClick(screen, Qt.Key.Key_W)  # the same stretch, as work, for Ana only
 
     labels = [(l.start_mono_s - start, l.end_mono_s - start, l.label, l.channel) for l in store.labels(session_id)]
@@ -165,8 +165,10 @@ def test_work_rest_marks_laps_and_the_models_feedback_are_on_the_timeline(qtbot,
     review = screen.review
 
     assert [(m.text, round(m.start_s, 1)) for m in review.movement] == [("walk", 0.2), ("jump", 1.0)]
+    runs = [item.toolTip() for item in screen.timeline.movement_plot.items if type(item).__name__ == "LinearRegionItem"]
+    assert [tip.split(":")[0] for tip in runs] == ["walk", "jump"]  # every run is drawn, its class in its tooltip
     texts = [item.toPlainText() for item in screen.timeline.movement_plot.items if hasattr(item, "toPlainText")]
-    assert texts == ["walk", "jump"]
+    assert texts == ["jump"]  # a run too short for its name on the strip (0.8 s of 59 s) is not written over
     marks = [m for m in store.markers(session_id) if m.kind in ("work", "rest")]
     assert [(p.text, p.start_s) for p in review.phases] == [(m.kind, m.t_mono_s - start) for m in marks]
     assert marks and marks[0].kind == "work"  # the simulated squad starts work after its warm-up
