@@ -22,7 +22,7 @@ PHASE_BRUSHES = {"work": (255, 120, 0, 60), "rest": (60, 140, 255, 45)}
 LABEL_BRUSH = (255, 220, 0, 110)
 SELECTION_BRUSH = (255, 255, 255, 70)
 MOVEMENT_BRUSHES = ((0, 200, 255, 95), (255, 80, 200, 95), (120, 235, 60, 95), (150, 120, 255, 110))  # never the labels' yellow
-MIN_TEXT_SHARE = 0.04  # a run or label shorter than this share of the timeline gets no text (its tooltip says it)
+TEXT_SHARE_PER_CHAR = 0.0075  # a character's width as a share of the timeline (~8 px of ~1100 px at 1366 wide)
 AXIS_FONT_PT = 12
 PLAYHEAD_PEN = pg.mkPen("#ff2020", width=3)
 HR_AXIS_MARGIN_BPM = 10
@@ -194,8 +194,8 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         name = span.text + ("" if who is None else f" ({who})")
         region.setToolTip(f"{name}: {span.start_s:.1f}–{span.end_s:.1f} s")
         plot.addItem(region)
-        if span.end_s - span.start_s < MIN_TEXT_SHARE * self._duration_s:
-            return [region]
+        if span.end_s - span.start_s < len(name) * TEXT_SHARE_PER_CHAR * self._duration_s:
+            return [region]  # too short to hold its name: the tooltip says it
         return [region, self._text(plot, name, span.start_s, 0.95)]
 
     @staticmethod

@@ -60,6 +60,7 @@ class SessionsScreen(QWidget):
         self.export_dir = Path(export_dir) if export_dir is not None else self._data_dir / EXPORTS_FOLDER
         self._rows: list[SessionRow] = []
         self.review: SessionReview | None = None
+        self._opening: str | None = None  # the session whose read was asked for last
         self._frames: SegmentFrames | None = None
         self._threads: list = []
         self.shown_frame: DecodedFrame | None = None  # the frame on screen (None: no video there)
@@ -231,10 +232,14 @@ class SessionsScreen(QWidget):
         self._stop_playing()
         self.pages.setCurrentWidget(self.review_page)
         self.review_title.setText("Reading the session…")
+        self._opening = session_id
         data_dir = self._data_dir
-        self._start(lambda: load_review(data_dir, session_id), self._show_review, self._review_failed, "review-read")
+        self._start(lambda: load_review(data_dir, session_id), lambda review: self._show_review(session_id, review),
+                    self._review_failed, "review-read")
 
-    def _show_review(self, review: SessionReview) -> None:
+    def _show_review(self, asked_id: str, review: SessionReview) -> None:
+        if asked_id != self._opening:
+            return  # the coach opened another session meanwhile
         self.review = review
         self._frames = SegmentFrames(review.segment_dir, review.segments)
         detail = review.detail
