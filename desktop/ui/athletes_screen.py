@@ -26,7 +26,7 @@ from desktop.ui.screen_kit import action_button, heading, show_status, use_scree
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("Name", "HRmax", "HRrest", "Zones from (bpm)", "Record", "Cloud", "Training", "Strap")
-PANEL_MAX_WIDTH_PX = 470  # the details panel; the roster takes the rest of the width
+PANEL_MAX_WIDTH_PX = 430  # the details panel; the roster takes the rest of the width
 SCAN_JOIN_S = 2.0  # how long closing the screen waits for a cancelled scan to end
 CONSENT_CHOICES = (  # (store argument, check-box text, what it means)
     ("record", "&Record heart rate (Alt+R)", "keep this athlete's heart rate in this laptop's sessions"),

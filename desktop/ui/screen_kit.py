@@ -35,9 +35,9 @@ def action_button(text: str, key: str | None, slot: Callable[[], object], parent
                   tip: str = "") -> QPushButton:
     """A button that shows its shortcut in its text and answers to it while its screen is shown."""
     button = QPushButton(f"{text} ({_native(key)})" if key else text, parent)
-    if key:  # a QShortcut, not setShortcut: it acts at once (no animated click) and only while shown and enabled
-        shortcut = QShortcut(QKeySequence(key), button)
-        shortcut.activated.connect(slot)
+    for each in _KEYS_ALSO.get(key, (key,)) if key else ():
+        # a QShortcut, not setShortcut: it acts at once (no animated click) and only while shown and enabled
+        QShortcut(QKeySequence(each), button).activated.connect(slot)
     button.setToolTip(f"{tip or text} — {_native(key)}" if key else (tip or text))
     button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
     button.setMinimumHeight(36)
@@ -45,8 +45,14 @@ def action_button(text: str, key: str | None, slot: Callable[[], object], parent
     return button
 
 
+_KEYS_ALSO = {"Return": ("Return", "Enter")}  # the main Enter key and the keypad's answer alike
+_SHOWN_AS = {"Return": "Enter"}  # what the key is called on the keyboard the coach looks at
+
+
 def _native(key: str | None) -> str:
-    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) if key else ""
+    if not key:
+        return ""
+    return _SHOWN_AS.get(key) or QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def heading(text: str) -> QLabel:
