@@ -98,9 +98,13 @@ def _add_athletes(sub) -> None:
     add.add_argument("--no-consent", action="store_true", help="the athlete has not agreed to HR storage")
     _common(add)
     _common(s.add_parser("list", help="every athlete"))
-    consent = s.add_parser("consent", help="record an athlete's consent to heart-rate storage")
+    consent = s.add_parser("consent", help="record an athlete's consent: to record heart rate, to send it "
+                           "to the team's cloud, to use it for training (each a separate choice)")
     consent.add_argument("name", type=_name)
-    consent.add_argument("answer", choices=("yes", "no"))
+    consent.add_argument("answer", nargs="?", choices=("yes", "no"), help="consent to record heart rate")
+    for choice, meaning in (("record", "record heart rate (same as ANSWER)"),
+                            ("cloud", "send sessions to the team's cloud"), ("training", "use data for training")):
+        consent.add_argument(f"--{choice}", choices=("yes", "no"), help=f"consent to {meaning}")
     _common(consent)
     delete = s.add_parser("delete-data", help="erase an athlete's heart-rate data from every session")
     delete.add_argument("name", type=_name)

@@ -297,7 +297,11 @@ def _add_athlete(store: Store, args: argparse.Namespace) -> None:
 def _list_athletes(store: Store, as_json: bool) -> None:
     _print_rows(store.list_athletes(), as_json, lambda a: (
         f"{a.id:>4}  {a.name:<20} HRmax {a.hr_max_bpm:.0f}  HRrest {a.hr_rest_bpm:.0f}  "
-        f"consent {'yes' if a.consent else 'no'}"))
+        f"consent record {_yes(a.consent)} cloud {_yes(a.consent_cloud)} training {_yes(a.consent_training)}"))
+
+
+def _yes(choice: bool) -> str:
+    return "yes" if choice else "no"
 
 
 def _change_athlete(store: Store, args: argparse.Namespace) -> None:
@@ -305,8 +309,22 @@ def _change_athlete(store: Store, args: argparse.Namespace) -> None:
     if athlete is None:
         raise CliError(f"no athlete called {args.name!r}")
     if args.action == "consent":
-        store.set_consent(athlete.id, args.answer == "yes")
-        print(f"{athlete.name}: consent {args.answer}")
+        _change_consent(store, athlete, args)
     else:
         rows = store.delete_athlete_data(athlete.id)
         print(f"{athlete.name}: erased {rows} heart-rate rows")
+
+
+def _change_consent(store: Store, athlete, args: argparse.Namespace) -> None:
+    """`consent NAME yes|no` is consent to record; --record/--cloud/--training set each choice."""
+    if args.answer and args.record and args.answer != args.record:
+        raise CliError(f"consent {args.answer} and --record {args.record} disagree: give one", 2)
+    record = args.record or args.answer
+    answers = {"record": record, "cloud": args.cloud, "training": args.training}
+    given = {choice: answer == "yes" for choice, answer in answers.items() if answer is not None}
+    if not given:
+        raise CliError("say yes or no: `athletes consent NAME yes|no` (to record), or --record, --cloud, "
+                       "--training yes|no", 2)
+    changed = store.set_consent(athlete.id, **given)
+    print(f"{changed.name}: consent record {_yes(changed.consent)} cloud {_yes(changed.consent_cloud)} "
+          f"training {_yes(changed.consent_training)}")

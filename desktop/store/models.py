@@ -41,15 +41,28 @@ class AthleteNotFound(StoreError, KeyError):
 
 @dataclass(frozen=True, slots=True)
 class Athlete:
-    """A squad member as the coach set them up: heart-rate limits, zones and consent to store HR."""
+    """A squad member as the coach set them up: heart-rate limits, zones, consent and their strap.
+
+    Consent is three separate choices: `consent` to record heart rate at all (the recorder and the
+    store keep nothing of an athlete who said no), `consent_cloud` to send their sessions to the
+    team's cloud, `consent_training` to use their data to train the team's models.
+    """
 
     id: int
     name: str
     hr_max_bpm: int
     hr_rest_bpm: int
     zones: list | None  # zone bounds in bpm, as the coach or the analytics chose them
-    consent: bool
-    consent_changed_utc: datetime | None
+    consent: bool  # consent to RECORD heart rate (the only consent before schema version 3)
+    consent_changed_utc: datetime | None  # the last change of any of the three choices
+    consent_cloud: bool = False
+    consent_training: bool = False
+    strap_address: str | None = None  # the paired Bluetooth heart-rate strap, as bleak reports it
+    strap_name: str | None = None
+
+    @property
+    def consent_record(self) -> bool:
+        return self.consent
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,9 +113,11 @@ class SessionReads:
         found = self._select("video_segments", session_id, None, "start_mono_s, id")
         return [rows.segment_from_row(r) for r in found]
 
-    def feedback_events(self, session_id: str, channel: str | None = None) -> list[FeedbackEvent]:
+    def feedback_events(self, session_id: str, channel: str | None = None,
+                        kinds: tuple[str, ...] | None = None) -> list[FeedbackEvent]:
+        """Model feedback in time order; `kinds` keeps only those (e.g. not the per-frame poses)."""
         found = self._select("feedback_events", session_id, channel, "t_mono_s, id")
-        return [rows.feedback_from_row(r) for r in found]
+        return [rows.feedback_from_row(r) for r in found if kinds is None or r["kind"] in kinds]
 
     def segment_file(self, segment: VideoSegment) -> Path:
         """Where a video segment's file lies on this machine."""

@@ -127,7 +127,21 @@ _V2 = [
     "CREATE INDEX feedback_events_by_time ON feedback_events (session_id, channel, t_mono_s)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# Version 3: consent as three separate choices, and the strap paired to each athlete.
+# The old single `consent` column keeps its name and now means consent to RECORD heart rate (so a
+# file's existing choice carries over unchanged). Sending to the team's cloud and using the data for
+# training are new questions nobody has answered yet: they start at NO for every existing athlete
+# (the safe default) until the coach records a yes. The strap columns stay empty until a pairing.
+_V3 = [
+    "ALTER TABLE athletes ADD COLUMN consent_cloud INTEGER NOT NULL DEFAULT 0 CHECK (consent_cloud IN (0, 1))",
+    "ALTER TABLE athletes ADD COLUMN consent_training INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (consent_training IN (0, 1))",
+    "ALTER TABLE athletes ADD COLUMN strap_address TEXT",
+    "ALTER TABLE athletes ADD COLUMN strap_name TEXT",
+    "CREATE UNIQUE INDEX athletes_by_strap ON athletes (strap_address) WHERE strap_address IS NOT NULL",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -134,22 +134,39 @@ class Store(SessionReads):
     # -- athletes ---------------------------------------------------------------------------
 
     def add_athlete(self, name: str, hr_max_bpm: int, hr_rest_bpm: int, *, consent: bool = True,
-                    zones: list | None = None) -> Athlete:
-        """Add a squad member; a duplicate name or impossible heart-rate limits raise ValueError."""
-        name = name.strip()
-        if not name:
-            raise ValueError("an athlete needs a name")
-        if not 0 < hr_rest_bpm < hr_max_bpm:
-            raise ValueError(f"{name}: resting HR must be above 0 and below max HR")
+                    zones: list | None = None, consent_cloud: bool = False,
+                    consent_training: bool = False) -> Athlete:
+        """Add a squad member; a duplicate name or impossible heart-rate limits raise ValueError.
+
+        `consent` is consent to record heart rate; sending to the cloud and training use are
+        separate choices, NO unless given.
+        """
+        name = _checked_profile(name, hr_max_bpm, hr_rest_bpm)
         zones_json = None if zones is None else json.dumps(zones)
         with self._transaction():
             if self.athlete_by_name(name) is not None:
                 raise ValueError(f"an athlete called {name!r} already exists")
             cursor = self._conn.execute(
-                """INSERT INTO athletes (name, hr_max_bpm, hr_rest_bpm, zones_json, consent, consent_changed_utc)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (name, int(hr_max_bpm), int(hr_rest_bpm), zones_json, int(consent), _now_utc_text()))
+                """INSERT INTO athletes (name, hr_max_bpm, hr_rest_bpm, zones_json, consent, consent_cloud,
+                   consent_training, consent_changed_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (name, int(hr_max_bpm), int(hr_rest_bpm), zones_json, int(consent), int(consent_cloud),
+                 int(consent_training), _now_utc_text()))
         return self._athlete(cursor.lastrowid)
+
+    def update_athlete(self, athlete_id: int, *, name: str, hr_max_bpm: int, hr_rest_bpm: int,
+                       zones: list | None = None) -> Athlete:
+        """Change an athlete's name, heart-rate limits and zones (None: zones from HRmax)."""
+        name = _checked_profile(name, hr_max_bpm, hr_rest_bpm)
+        with self._transaction():
+            other = self.athlete_by_name(name)
+            if other is not None and other.id != athlete_id:
+                raise ValueError(f"an athlete called {name!r} already exists")
+            cursor = self._conn.execute(
+                "UPDATE athletes SET name = ?, hr_max_bpm = ?, hr_rest_bpm = ?, zones_json = ? WHERE id = ?",
+                (name, int(hr_max_bpm), int(hr_rest_bpm), None if zones is None else json.dumps(zones), athlete_id))
+            if cursor.rowcount == 0:
+                raise AthleteNotFound(f"no athlete with id {athlete_id}")
+        return self._athlete(athlete_id)
 
     def list_athletes(self) -> list[Athlete]:
         return [_athlete_from_row(r) for r in self._conn.execute("SELECT * FROM athletes ORDER BY name")]
@@ -158,20 +175,60 @@ class Store(SessionReads):
         row = self._conn.execute("SELECT * FROM athletes WHERE name = ?", (name.strip(),)).fetchone()
         return None if row is None else _athlete_from_row(row)
 
+    def athlete(self, athlete_id: int) -> Athlete:
+        """One athlete by id; AthleteNotFound when there is none."""
+        return self._athlete(athlete_id)
+
     def _athlete(self, athlete_id: int) -> Athlete:
         row = self._conn.execute("SELECT * FROM athletes WHERE id = ?", (athlete_id,)).fetchone()
         if row is None:
             raise AthleteNotFound(f"no athlete with id {athlete_id}")
         return _athlete_from_row(row)
 
-    def set_consent(self, athlete_id: int, consent: bool) -> None:
-        """Record that an athlete gave or withdrew consent to keeping their heart rate."""
+    def set_consent(self, athlete_id: int, record: bool | None = None, *, cloud: bool | None = None,
+                    training: bool | None = None) -> Athlete:
+        """Record an athlete's answer to any of the three consent questions (None: unchanged).
+
+        `record`: keep their heart rate at all; `cloud`: send it to the team's cloud; `training`:
+        use it to train the team's models.
+        """
+        changes = {"consent": record, "consent_cloud": cloud, "consent_training": training}
+        changes = {column: int(bool(value)) for column, value in changes.items() if value is not None}
+        if not changes:
+            raise ValueError("say which consent changes: record, cloud or training")
+        assignments = ", ".join(f"{column} = ?" for column in changes)
         with self._transaction():
             cursor = self._conn.execute(
-                "UPDATE athletes SET consent = ?, consent_changed_utc = ? WHERE id = ?",
-                (int(consent), _now_utc_text(), athlete_id))
+                f"UPDATE athletes SET {assignments}, consent_changed_utc = ? WHERE id = ?",
+                (*changes.values(), _now_utc_text(), athlete_id))
             if cursor.rowcount == 0:
                 raise AthleteNotFound(f"no athlete with id {athlete_id}")
+        return self._athlete(athlete_id)
+
+    def pair_strap(self, athlete_id: int, address: str, strap_name: str | None = None) -> Athlete:
+        """Pair a heart-rate strap to an athlete; a strap paired to someone else moves to this one."""
+        address = address.strip().upper()
+        if not address:
+            raise ValueError("a strap needs its Bluetooth address")
+        self._athlete(athlete_id)
+        with self._transaction():
+            self._conn.execute("UPDATE athletes SET strap_address = NULL, strap_name = NULL "
+                               "WHERE strap_address = ? AND id != ?", (address, athlete_id))
+            self._conn.execute("UPDATE athletes SET strap_address = ?, strap_name = ? WHERE id = ?",
+                               (address, strap_name, athlete_id))
+        return self._athlete(athlete_id)
+
+    def unpair_strap(self, athlete_id: int) -> Athlete:
+        self._athlete(athlete_id)
+        with self._transaction():
+            self._conn.execute("UPDATE athletes SET strap_address = NULL, strap_name = NULL WHERE id = ?",
+                               (athlete_id,))
+        return self._athlete(athlete_id)
+
+    def athlete_by_strap(self, address: str) -> Athlete | None:
+        row = self._conn.execute("SELECT * FROM athletes WHERE strap_address = ?",
+                                 (address.strip().upper(),)).fetchone()
+        return None if row is None else _athlete_from_row(row)
 
     def delete_athlete_data(self, athlete_id: int) -> int:
         """Erase an athlete's heart rate, RR, gaps and model feedback from every session.
@@ -297,6 +354,12 @@ class Store(SessionReads):
                 (session_id, float(start_mono_s), float(end_mono_s), label.strip(), channel, labelled_by))
         return cursor.lastrowid
 
+    def delete_label(self, label_id: int) -> None:
+        """Remove a label given by mistake (a wrong label would teach the models the wrong thing)."""
+        with self._transaction():
+            if self._conn.execute("DELETE FROM labels WHERE id = ?", (label_id,)).rowcount == 0:
+                raise StoreError(f"no label with id {label_id}")
+
     # -- after a crash ----------------------------------------------------------------------
 
     def recover_interrupted(self) -> list[str]:
@@ -362,9 +425,21 @@ def _now_utc_text() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def _checked_profile(name: str, hr_max_bpm: int, hr_rest_bpm: int) -> str:
+    """The athlete's name, stripped; ValueError for no name or impossible heart-rate limits."""
+    name = name.strip()
+    if not name:
+        raise ValueError("an athlete needs a name")
+    if not 0 < hr_rest_bpm < hr_max_bpm:
+        raise ValueError(f"{name}: resting HR must be above 0 and below max HR")
+    return name
+
+
 def _athlete_from_row(row: sqlite3.Row) -> Athlete:
     changed = row["consent_changed_utc"]
     return Athlete(
         id=row["id"], name=row["name"], hr_max_bpm=row["hr_max_bpm"], hr_rest_bpm=row["hr_rest_bpm"],
         zones=None if row["zones_json"] is None else json.loads(row["zones_json"]), consent=bool(row["consent"]),
-        consent_changed_utc=None if changed is None else datetime.fromisoformat(changed))
+        consent_changed_utc=None if changed is None else datetime.fromisoformat(changed),
+        consent_cloud=bool(row["consent_cloud"]), consent_training=bool(row["consent_training"]),
+        strap_address=row["strap_address"], strap_name=row["strap_name"])

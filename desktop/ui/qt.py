@@ -17,3 +17,10 @@ from PySide6.QtWidgets import (  # noqa: F401
     QMainWindow, QMessageBox, QPushButton, QSizePolicy, QSlider, QSpinBox, QStackedWidget,
     QStatusBar, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
+
+# -- added for the sessions, athletes, models and recovery screens (kept in one block to ease merging)
+from PySide6.QtCore import QModelIndex  # noqa: F401,E402
+from PySide6.QtGui import QBrush, QCloseEvent, QKeyEvent  # noqa: F401,E402
+from PySide6.QtWidgets import (  # noqa: F401,E402
+    QAbstractItemView, QCheckBox, QGroupBox, QScrollArea, QSplitter, QTextBrowser,
+)
