@@ -6,14 +6,17 @@ import contract in pyproject.toml can say exactly where PySide6 may appear.
 
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: F401
 from PySide6.QtCore import (  # noqa: F401
-    QObject, QRectF, QPointF, QSize, Qt, QThread, QTimer, Signal, Slot,
+    QEvent, QObject, QPointF, QRectF, QSize, Qt, QThread, QTimer, Signal, Slot,
 )
 from PySide6.QtGui import (  # noqa: F401
-    QAction, QColor, QFont, QImage, QKeySequence, QPainter, QPalette, QPen, QPixmap, QShortcut,
+    QAction, QBrush, QCloseEvent, QColor, QFont, QFontMetrics, QImage, QKeyEvent, QKeySequence, QPainter,
+    QPaintEvent, QPalette, QPen, QPixmap, QShortcut,
 )
 from PySide6.QtWidgets import (  # noqa: F401
     QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame,
     QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-    QMainWindow, QMessageBox, QPushButton, QSizePolicy, QSlider, QSpinBox, QStackedWidget,
-    QStatusBar, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QMainWindow, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QSplitter,
+    QStackedWidget, QStatusBar, QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
+
+QT_VERSION = QtCore.qVersion()
