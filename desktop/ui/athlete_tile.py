@@ -20,6 +20,13 @@ def _label(point_size: int, bold: bool = True) -> QLabel:
     return label
 
 
+def zone_text(zone: int | None) -> str:
+    """The zone as a number, never as colour alone: 'Z3', '<Z1' below zone 1, 'Z–' without HRmax."""
+    if zone is None:
+        return "Z–"
+    return "<Z1" if zone == 0 else f"Z{zone}"
+
+
 class QtAthleteTile(QFrame):
     """A thin view of one `AthleteTile`; `refresh(now)` repaints it from the model."""
 
@@ -33,8 +40,8 @@ class QtAthleteTile(QFrame):
         self.sensor = _label(11)
         self.hr = _label(HR_POINT_SIZE)
         self.zone = _label(20)
-        self.details = _label(11)
-        self.forecast = _label(11)
+        self.details = _label(10)
+        self.forecast = _label(10)
         self.hr.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         self.zone.setAlignment(Qt.AlignCenter)
         self.zone.setMinimumWidth(64)
@@ -60,10 +67,10 @@ class QtAthleteTile(QFrame):
         self.name.setText(tile.name)
         self.sensor.setText(self._sensor_text(tile, now_mono_s))
         self.hr.setText(f"{tile.last_hr_bpm:.0f}" if tile.last_hr_bpm is not None else "--")
-        self.zone.setText(f"Z{tile.zone}" if tile.zone is not None else "Z–")
-        pct = f"{tile.percent_hr_max:.0f} %HRmax" if tile.percent_hr_max is not None else "no HRmax"
+        self.zone.setText(zone_text(tile.zone))
+        pct = f"{tile.percent_hr_max:.0f}% HRmax" if tile.percent_hr_max is not None else "no HRmax"
         rmssd = f"RMSSD {tile.rmssd_ms:.0f} ms" if tile.rmssd_ms is not None else "RMSSD –"
-        self.details.setText(f"{pct}   {rmssd}")
+        self.details.setText(f"{pct} · {rmssd}")
         self.forecast.setText(self._forecast_text(tile))
         self._colour(tile, live)
 
@@ -79,9 +86,14 @@ class QtAthleteTile(QFrame):
         f = tile.forecast
         if not f:
             return "forecast: warming up"
-        recover = f.get("recover_in_s")
-        recover_text = f"recovered ({f.get('recover_to_bpm', 0):.0f}) in {recover:.0f} s" if recover else "recovered"
-        return f"+30 s {f.get('hr_30s_bpm', 0):.0f}   {recover_text}"
+        recover, target = f.get("recover_in_s"), f.get("recover_to_bpm", 0)
+        if recover is None:
+            recover_text = f"to {target:.0f}: > 60 s"
+        elif recover == 0:
+            recover_text = f"below {target:.0f}: recovered"
+        else:
+            recover_text = f"to {target:.0f} in {recover:.0f} s"
+        return f"in 30 s {f.get('hr_30s_bpm', 0):.0f} · {recover_text}"
 
     def _colour(self, tile: AthleteTile, live: bool) -> None:
         if live:

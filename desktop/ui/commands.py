@@ -15,6 +15,7 @@ class Command:
     keys: tuple[str, ...]  # QKeySequence strings, the first shown on the button
     run: Callable[[], None]
     group: str = "Live"
+    label: str = ""  # a shorter text for its button (default: the name)
 
     @property
     def keys_text(self) -> str:
@@ -36,7 +37,7 @@ def install(commands: list[Command], on: QWidget) -> dict[str, QAction]:
 
 def button(command: Command, parent: QWidget | None = None) -> QPushButton:
     """A button that says what it does and its key, e.g. 'Lap  [L]'."""
-    widget = QPushButton(f"{command.name}  [{command.keys_text}]", parent)
+    widget = QPushButton(f"{command.label or command.name}  [{command.keys_text}]", parent)
     widget.setFocusPolicy(Qt.NoFocus)  # keys go to the screen's shortcuts, never a focused button
     widget.clicked.connect(lambda _=False: command.run())
     return widget

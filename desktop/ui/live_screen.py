@@ -70,15 +70,18 @@ class LiveScreen(QWidget):
     def _commands(self) -> list[Command]:
         c = Command
         return [
-            c("Start / stop recording", ("Ctrl+R",), self.toggle_recording),
+            c("Start / stop recording", ("Ctrl+R",), self.toggle_recording, label="Rec ● / ■"),
             c("Lap", ("L",), self.lap), c("Marker", ("M",), self.marker),
-            c("Interval timer start / stop", ("T",), self.toggle_interval_timer),
+            c("Interval timer start / stop", ("T",), self.toggle_interval_timer, label="Timer"),
             c("Edit interval plan", ("Ctrl+T",), self._edit_plan),
-            c("Replay last 10 s", ("R",), self.replay_last), c("Back to live", ("Esc",), self.back_to_live),
+            c("Replay last 10 s", ("R",), self.replay_last, label="Replay 10 s"),
+            c("Back to live", ("Esc",), self.back_to_live, label="Live"),
             c("Replay play / pause", ("Space",), self.toggle_replay_play),
-            c("Replay 1x", ("1",), lambda: self.set_speed(1.0)), c("Replay 0.5x", ("2",), lambda: self.set_speed(0.5)),
-            c("Replay 0.25x", ("3",), lambda: self.set_speed(0.25)),
-            c("Frame back", ("Left", ","), lambda: self.step(-1)), c("Frame forward", ("Right", "."), lambda: self.step(1)),
+            c("Replay 1x", ("1",), lambda: self.set_speed(1.0), label="1x"),
+            c("Replay 0.5x", ("2",), lambda: self.set_speed(0.5), label="0.5x"),
+            c("Replay 0.25x", ("3",), lambda: self.set_speed(0.25), label="0.25x"),
+            c("Frame back", ("Left", ","), lambda: self.step(-1), label="◀"),
+            c("Frame forward", ("Right", "."), lambda: self.step(1), label="▶"),
             c("Back 5 s", ("Shift+Left",), lambda: self.jump(-JUMP_S)),
             c("Forward 5 s", ("Shift+Right",), lambda: self.jump(JUMP_S)),
         ]
@@ -115,8 +118,8 @@ class LiveScreen(QWidget):
         right.addWidget(self.timer_panel)
         right.addLayout(self.tiles_box, 1)
         top = QHBoxLayout()
-        top.addLayout(video_box, 3)
-        top.addLayout(right, 2)
+        top.addLayout(video_box, 5)
+        top.addLayout(right, 4)
         top_widget = QWidget()
         top_widget.setLayout(top)
         self.chart = HeartRateChart()
@@ -128,7 +131,7 @@ class LiveScreen(QWidget):
         buttons = QHBoxLayout()
         self.buttons = {}
         for name in ("Start / stop recording", "Lap", "Marker", "Interval timer start / stop", "Replay last 10 s",
-                     "Back to live", "Replay 0.25x"):
+                     "Replay 1x", "Replay 0.5x", "Replay 0.25x", "Frame back", "Frame forward", "Back to live"):
             self.buttons[name] = button(self._command(name))
             buttons.addWidget(self.buttons[name])
         buttons.addStretch(1)
@@ -270,8 +273,8 @@ class LiveScreen(QWidget):
 
     def _on_phase(self, phase: IntervalPhase, t_mono_s: float) -> None:
         """Each work or rest start is marked for every athlete (the HR model reads it as effort)."""
-        if self.session is None:
-            return
+        if self.session is None or (phase.kind == "done" and self.timer_panel.timer.plan.rest_s > 0):
+            return  # the last rest already marked the end of work
         kind = "work" if phase.kind == "work" else "rest"
         text = f"interval {phase.rep}/{self.timer_panel.timer.plan.reps}" if phase.kind != "done" else "intervals done"
         channels = sorted(self.board.tiles) or [None]
@@ -361,9 +364,8 @@ class LiveScreen(QWidget):
                 self._show_replay_frame()
             else:
                 self._show_live_frame()
-        now = self.clock()
-        self.timer_panel.tick(now)
-        self._refresh_tiles(now)
+        self.timer_panel.tick(self.clock())
+        self._refresh_tiles(self.board.clock())
         self.chart.refresh(self.board)
         self._refresh_camera_feedback()
         if self._ticks % STATUS_EVERY_TICKS == 0:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from desktop.ui.qt import QApplication, QColor, QFont, QPalette
 
-# Zone colours (Z1 blue, Z2 green, Z3 yellow, Z4 orange, Z5 red), bright enough for black text.
-ZONE_COLOURS = {0: "#9E9E9E", 1: "#4DA3FF", 2: "#2ECC40", 3: "#FFDC00", 4: "#FF851B", 5: "#FF4136"}
+# Below zone 1 white; zone colours (Z1 blue, Z2 green, Z3 yellow, Z4 orange, Z5 red), bright enough for black text.
+ZONE_COLOURS = {0: "#FFFFFF", 1: "#4DA3FF", 2: "#2ECC40", 3: "#FFDC00", 4: "#FF851B", 5: "#FF4136"}
 STALE_BACKGROUND = "#2B2B2B"
 STALE_TEXT = "#8A8A8A"
 BACKGROUND = "#000000"
