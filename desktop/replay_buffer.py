@@ -28,7 +28,7 @@ from desktop.feedback.latest import LatestSlot
 logger = logging.getLogger(__name__)
 
 DISPLAY_WIDTH_PX = 640  # frames kept for the view and replay are scaled to this width
-RING_BYTES = 128 * 1024 * 1024  # recent frames in memory (about 6 s of 640x360); segments hold the rest
+RING_BYTES = 128 * 1024 * 1024  # recent frames in memory (about 4.5 s of 640x360 BGRA); segments hold the rest
 POSE_HISTORY_MAX = 200_000  # poses kept for replay (over an hour at the feedback rate)
 POSE_MATCH_S = 0.2  # a pose this close in time to a frame is drawn on it
 SEGMENTS_CACHED = 2  # decoded segments kept (each ~2 s of display-size frames)
@@ -38,18 +38,20 @@ SPEEDS = (1.0, 0.5, 0.25)
 
 @dataclass(frozen=True, slots=True)
 class StillFrame:
-    """One frame ready for display: BGR uint8, scaled to the display width."""
+    """One frame ready for display: BGRA uint8 (Qt's RGB32 in memory), scaled to the display width."""
 
     t_mono_s: float
     image: np.ndarray
 
 
 def display_image(image: np.ndarray, width_px: int = DISPLAY_WIDTH_PX) -> np.ndarray:
-    """`image` scaled down to `width_px` (never up), contiguous, for painting and the ring."""
+    """A BGR `image` scaled down to `width_px` (never up) as BGRA: painted without conversion.
+
+    Done once per frame on the camera's (or the loader's) thread, never on the window's."""
     height, width = image.shape[:2]
-    if width <= width_px:
-        return np.ascontiguousarray(image)
-    return cv2.resize(image, (width_px, round(height * width_px / width)), interpolation=cv2.INTER_AREA)
+    if width > width_px:
+        image = cv2.resize(image, (width_px, round(height * width_px / width)), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
 
 
 class FrameRing:

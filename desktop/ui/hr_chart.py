@@ -17,6 +17,7 @@ MARK_COLOURS = {"lap": theme.LAP_COLOUR, "note": theme.NOTE_COLOUR, "work": them
                 "rest": theme.REST_COLOUR}
 ZONE_BAND_ALPHA = 50
 Y_RANGE_BPM = (50, 205)
+MIN_SPAN_S = 120.0  # the chart shows at least two minutes; it grows by a minute at a time
 
 
 class HeartRateChart(pg.PlotWidget):
@@ -33,6 +34,9 @@ class HeartRateChart(pg.PlotWidget):
         item.setLabel("left", "HR", units="bpm")
         item.setYRange(*Y_RANGE_BPM, padding=0)
         item.setMouseEnabled(x=False, y=False)
+        item.disableAutoRange()  # ranges are set here: no bounds computed on every change
+        item.setXRange(0, MIN_SPAN_S, padding=0)
+        self._span_s = MIN_SPAN_S
         self.legend = item.addLegend(offset=(10, 5), labelTextColor=theme.TEXT, labelTextSize="10pt")
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._sizes: dict[str, int] = {}
@@ -40,8 +44,11 @@ class HeartRateChart(pg.PlotWidget):
         self._bands: list[pg.LinearRegionItem] = []
         self._bands_of: str | None = None
 
-    def refresh(self, board: LiveBoard) -> None:
+    def refresh(self, board: LiveBoard, now_mono_s: float | None = None) -> None:
         start = board.started_mono_s or 0.0
+        if now_mono_s is not None and board.started_mono_s is not None and now_mono_s - start > self._span_s:
+            self._span_s = 60.0 * (1 + int((now_mono_s - start) // 60))
+            self.getPlotItem().setXRange(0, self._span_s, padding=0)
         for i, tile in enumerate(board.tiles_in_order()):
             curve = self._curves.get(tile.channel)
             if curve is None:

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 REFRESH_MS = 33  # the screen repaints video, tiles, chart and timer at ~30 Hz
 STATUS_EVERY_TICKS = 15  # the status line twice a second
+TILES_EVERY_TICKS = 6  # tiles five times a second: stale shows within 0.2 s
+CHART_EVERY_TICKS = 15  # the chart twice a second (heart rate arrives once a second)
 REPLAY_BACK_S = 10.0
 JUMP_S = 5.0
 TILE_COLUMNS = 2
@@ -365,9 +367,11 @@ class LiveScreen(QWidget):
             else:
                 self._show_live_frame()
         self.timer_panel.tick(self.clock())
-        self._refresh_tiles(self.board.clock())
-        self.chart.refresh(self.board)
-        self._refresh_camera_feedback()
+        if self._ticks % TILES_EVERY_TICKS == 0:
+            self._refresh_tiles(self.board.clock())
+            self._refresh_camera_feedback()
+        if self._ticks % CHART_EVERY_TICKS == 0:
+            self.chart.refresh(self.board, self.clock())
         if self._ticks % STATUS_EVERY_TICKS == 0:
             self._refresh_status()
 

@@ -35,7 +35,7 @@ class VideoView(QWidget):
     def show_frame(self, frame: StillFrame, pose: tuple[np.ndarray, tuple[int, int]] | None) -> None:
         self._frame = frame
         height, width = frame.image.shape[:2]
-        self._image = QImage(frame.image.data, width, height, frame.image.strides[0], QImage.Format_BGR888)
+        self._image = QImage(frame.image.data, width, height, frame.image.strides[0], QImage.Format_RGB32)
         self._pose = pose
         self.update()
 
