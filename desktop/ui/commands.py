@@ -18,6 +18,10 @@ class Command:
     label: str = ""  # a shorter text for its button (default: the name)
 
     @property
+    def first_key_text(self) -> str:
+        return QKeySequence(self.keys[0]).toString(QKeySequence.NativeText)
+
+    @property
     def keys_text(self) -> str:
         return " / ".join(QKeySequence(k).toString(QKeySequence.NativeText) for k in self.keys)
 
@@ -37,7 +41,7 @@ def install(commands: list[Command], on: QWidget) -> dict[str, QAction]:
 
 def button(command: Command, parent: QWidget | None = None) -> QPushButton:
     """A button that says what it does and its key, e.g. 'Lap  [L]'."""
-    widget = QPushButton(f"{command.label or command.name}  [{command.keys_text}]", parent)
+    widget = QPushButton(f"{command.label or command.name} [{command.first_key_text}]", parent)
     widget.setFocusPolicy(Qt.NoFocus)  # keys go to the screen's shortcuts, never a focused button
     widget.clicked.connect(lambda _=False: command.run())
     return widget

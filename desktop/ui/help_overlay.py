@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.ui.commands import Command
-from desktop.ui.qt import QColor, QFont, QPainter, QRectF, Qt, QWidget
+from desktop.ui.qt import QColor, QEvent, QFont, QPainter, QRectF, Qt, QWidget
 
 ROW_HEIGHT_PX = 30
 
@@ -12,6 +12,7 @@ class HelpOverlay(QWidget):
     def __init__(self, parent: QWidget):
         super().__init__(parent)
         self.commands: list[Command] = []
+        self.setFocusPolicy(Qt.StrongFocus)
         self.hide()
 
     def toggle(self, commands: list[Command]) -> None:
@@ -22,6 +23,13 @@ class HelpOverlay(QWidget):
         self.setGeometry(self.parentWidget().rect())
         self.raise_()
         self.show()
+        self.setFocus()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.ShortcutOverride:  # while shown, every key closes it (Esc too)
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.hide()

@@ -75,13 +75,13 @@ class LiveScreen(QWidget):
             c("Start / stop recording", ("Ctrl+R",), self.toggle_recording, label="Rec ● / ■"),
             c("Lap", ("L",), self.lap), c("Marker", ("M",), self.marker),
             c("Interval timer start / stop", ("T",), self.toggle_interval_timer, label="Timer"),
-            c("Edit interval plan", ("Ctrl+T",), self._edit_plan),
-            c("Replay last 10 s", ("R",), self.replay_last, label="Replay 10 s"),
+            c("Edit interval plan", ("Ctrl+T",), self._edit_plan, label="Plan"),
+            c("Replay last 10 s", ("R",), self.replay_last, label="Replay"),
             c("Back to live", ("Esc",), self.back_to_live, label="Live"),
             c("Replay play / pause", ("Space",), self.toggle_replay_play),
             c("Replay 1x", ("1",), lambda: self.set_speed(1.0), label="1x"),
-            c("Replay 0.5x", ("2",), lambda: self.set_speed(0.5), label="0.5x"),
-            c("Replay 0.25x", ("3",), lambda: self.set_speed(0.25), label="0.25x"),
+            c("Replay 0.5x", ("2",), lambda: self.set_speed(0.5), label="½x"),
+            c("Replay 0.25x", ("3",), lambda: self.set_speed(0.25), label="¼x"),
             c("Frame back", ("Left", ","), lambda: self.step(-1), label="◀"),
             c("Frame forward", ("Right", "."), lambda: self.step(1), label="▶"),
             c("Back 5 s", ("Shift+Left",), lambda: self.jump(-JUMP_S)),
@@ -91,7 +91,16 @@ class LiveScreen(QWidget):
     def _command(self, name: str) -> Command:
         return next(c for c in self.commands if c.name == name)
 
+    def _button_row(self, names: tuple[str, ...]) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for name in names:
+            self.buttons[name] = button(self._command(name))
+            row.addWidget(self.buttons[name])
+        row.addStretch(1)
+        return row
+
     def _build(self) -> None:
+        self.buttons = {}
         self.video = VideoView()
         self.movement = QLabel("movement: –")
         self.angles = QLabel("angles: –")
@@ -108,6 +117,8 @@ class LiveScreen(QWidget):
         video_box.setSpacing(2)
         video_box.addWidget(self.video, 1)
         video_box.addWidget(self.replay_slider)
+        video_box.addLayout(self._button_row(("Replay last 10 s", "Replay 1x", "Replay 0.5x", "Replay 0.25x",
+                                               "Frame back", "Frame forward", "Back to live")))
         video_box.addWidget(self.movement)
         video_box.addWidget(self.angles)
         self.timer_panel = IntervalTimerPanel()
@@ -130,16 +141,10 @@ class LiveScreen(QWidget):
         splitter.addWidget(self.chart)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        buttons = QHBoxLayout()
-        self.buttons = {}
-        for name in ("Start / stop recording", "Lap", "Marker", "Interval timer start / stop", "Replay last 10 s",
-                     "Replay 1x", "Replay 0.5x", "Replay 0.25x", "Frame back", "Frame forward", "Back to live"):
-            self.buttons[name] = button(self._command(name))
-            buttons.addWidget(self.buttons[name])
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addLayout(buttons)
+        layout.addLayout(self._button_row(("Start / stop recording", "Lap", "Marker", "Interval timer start / stop",
+                                           "Edit interval plan")))
         layout.addWidget(splitter, 1)
         self.setFocusPolicy(Qt.StrongFocus)
 

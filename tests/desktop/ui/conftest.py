@@ -30,6 +30,7 @@ def open_window(qtbot, qapp, data_dir):
         window.show()
         qtbot.waitExposed(window)
         window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5_000)  # shortcuts reach the active window only
         windows.append(window)
         return window
 
