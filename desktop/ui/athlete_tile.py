@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.live_board import STALE_AFTER_S, AthleteTile
+from desktop.live_board import AthleteTile
 from desktop.ui import theme
 from desktop.ui.qt import QFont, QFrame, QHBoxLayout, QLabel, QSizePolicy, Qt, QVBoxLayout, QWidget
 
