@@ -23,6 +23,7 @@ from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
 from desktop.replay_buffer import FrameRing, PoseHistory, SegmentLibrary, SegmentSpan, StillFrame, display_image
 from desktop.sources.camera.base import Frame
 from desktop.sources.events import Marker
+from desktop.sources.pausable import PausableSource
 from desktop.store import Store
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class LiveSources:
     camera_spec: str | None = None
     athletes: tuple[str, ...] = ()  # CHANNEL=NAME assignments
     feedback: bool = True
+    pausable: tuple[int, ...] = ()  # heart-rate sources (by index) opened pausable (demos, tests)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class LiveSession:
         data_dir = self.sources.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         hr_sources = [open_heart_rate_source(spec, clock=self.clock) for spec in self.sources.hr_specs]
+        hr_sources = [PausableSource(s) if i in self.sources.pausable else s for i, s in enumerate(hr_sources)]
         camera = open_camera(self.sources.camera_spec, clock=self.clock) if self.sources.camera_spec else None
         self.profiles = {**simulated_profiles(hr_sources), **assigned_profiles(data_dir, self.sources.athletes)}
         recorder = Recorder(data_dir, hr_sources, camera, clock=self.clock,
@@ -163,6 +166,13 @@ class LiveSession:
         return t
 
     # -- what the window reads ------------------------------------------------------------
+    def pause_source(self, index: int) -> None:
+        """Withhold a pausable heart-rate source's events (its strap goes quiet, its link stays)."""
+        source = self.recorder.hr_sources[index]
+        if not isinstance(source, PausableSource):
+            raise ValueError(f"heart-rate source {index} was not opened pausable")
+        source.pause()
+
     def latest_frame(self) -> StillFrame | None:
         return self.frame_tap.latest()
 
@@ -197,7 +207,7 @@ class LiveSession:
     def _closed_segments(self) -> list[SegmentSpan]:
         """On the replay loader's thread: the session's closed segments from the store."""
         with Store.open(self.sources.data_dir) as store:
-            return [SegmentSpan(store.segment_file(s), s.start_mono_s, s.frame_count, s.fps)
+            return [SegmentSpan(store.segment_file(s), s.start_mono_s, s.end_mono_s, s.frame_count)
                     for s in store.video_segments(self.session_id)]
 
 

@@ -114,11 +114,14 @@ class SegmentSpan:
 
     path: Path
     start_mono_s: float
+    end_mono_s: float
     frame_count: int
-    fps: float
 
     def frame_times(self) -> list[float]:
-        return [self.start_mono_s + i / self.fps for i in range(self.frame_count)]
+        """Frames spread evenly over the segment's span (a slow camera gives fewer per second
+        than its nominal rate: the span, not the rate, says when they were grabbed)."""
+        step_s = (self.end_mono_s - self.start_mono_s) / max(1, self.frame_count)
+        return [self.start_mono_s + i * step_s for i in range(self.frame_count)]
 
 
 class SegmentLibrary:

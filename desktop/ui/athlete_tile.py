@@ -45,16 +45,17 @@ class QtAthleteTile(QFrame):
         self.hr.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         self.zone.setAlignment(Qt.AlignCenter)
         self.zone.setMinimumWidth(64)
-        top = QHBoxLayout()
-        top.addWidget(self.name, 1)
-        top.addWidget(self.sensor)
+        self.sensor.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        side = QVBoxLayout()
+        side.addWidget(self.zone)
+        side.addWidget(self.sensor)
         middle = QHBoxLayout()
         middle.addWidget(self.hr, 1)
-        middle.addWidget(self.zone)
+        middle.addLayout(side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.setSpacing(0)
-        layout.addLayout(top)
+        layout.addWidget(self.name)
         layout.addLayout(middle, 1)
         layout.addWidget(self.details)
         layout.addWidget(self.forecast)
@@ -88,12 +89,12 @@ class QtAthleteTile(QFrame):
             return "forecast: warming up"
         recover, target = f.get("recover_in_s"), f.get("recover_to_bpm", 0)
         if recover is None:
-            recover_text = f"to {target:.0f}: > 60 s"
+            recover_text = f"<{target:.0f} in >60 s"
         elif recover == 0:
-            recover_text = f"below {target:.0f}: recovered"
+            recover_text = f"recovered (<{target:.0f})"
         else:
-            recover_text = f"to {target:.0f} in {recover:.0f} s"
-        return f"in 30 s {f.get('hr_30s_bpm', 0):.0f} · {recover_text}"
+            recover_text = f"<{target:.0f} in {recover:.0f} s"
+        return f"+30 s: {f.get('hr_30s_bpm', 0):.0f} · {recover_text}"
 
     def _colour(self, tile: AthleteTile, live: bool) -> None:
         if live:

@@ -31,6 +31,7 @@ TILES_EVERY_TICKS = 6  # tiles five times a second: stale shows within 0.2 s
 CHART_EVERY_TICKS = 15  # the chart twice a second (heart rate arrives once a second)
 REPLAY_BACK_S = 10.0
 JUMP_S = 5.0
+LIVE_POSE_MATCH_S = 0.5  # live, the newest pose is drawn on a frame up to this much newer (pose lags video)
 TILE_COLUMNS = 2
 
 
@@ -108,6 +109,7 @@ class LiveScreen(QWidget):
         big.setPointSize(15)
         big.setBold(True)
         self.movement.setFont(big)
+        self.angles.setWordWrap(True)
         self.replay_slider = QSlider(Qt.Horizontal)
         self.replay_slider.setFocusPolicy(Qt.NoFocus)
         self.replay_slider.setRange(0, 1000)
@@ -383,7 +385,7 @@ class LiveScreen(QWidget):
     def _show_live_frame(self) -> None:
         frame = self.session.latest_frame()
         if frame is not None:
-            self.video.show_frame(frame, self.session.poses.near(frame.t_mono_s))
+            self.video.show_frame(frame, self.session.poses.near(frame.t_mono_s, LIVE_POSE_MATCH_S))
 
     def _refresh_tiles(self, now_mono_s: float) -> None:
         for i, tile in enumerate(self.board.tiles_in_order()):

@@ -32,6 +32,14 @@ class VideoView(QWidget):
     def frame(self) -> StillFrame | None:
         return self._frame
 
+    @property
+    def skeleton_shown(self) -> bool:
+        return self._image is not None and self._pose is not None
+
+    @property
+    def banner(self) -> str:
+        return self._banner
+
     def show_frame(self, frame: StillFrame, pose: tuple[np.ndarray, tuple[int, int]] | None) -> None:
         self._frame = frame
         height, width = frame.image.shape[:2]

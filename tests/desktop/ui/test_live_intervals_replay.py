@@ -43,7 +43,7 @@ def test_two_intervals_are_marked_for_every_athlete_and_replay_shows_earlier_fra
                     timeout=10_000)
     first_shown = live.video.frame.t_mono_s
     qtbot.waitUntil(lambda: live.video.frame.t_mono_s > first_shown, timeout=10_000)
-    assert "REPLAY" in live.video._banner and "0.25x" in live.video._banner
+    assert "REPLAY" in live.video.banner and "0.25x" in live.video.banner
     press(qtbot, window, Qt.Key_Left)  # frame by frame: pauses and steps back
     paused_at = live.video.frame.t_mono_s
     press(qtbot, window, Qt.Key_Right)

@@ -33,11 +33,10 @@ def test_four_athletes_and_the_camera_reach_the_screen_without_stalling_the_wind
 
 
 def test_a_strap_that_goes_silent_is_greyed_as_stale_never_shown_as_live(qtbot, open_window):
-    window = open_window(["sim:3", "sim:1?first=4"])
+    window = open_window(["sim:3", "sim:1?first=4"], pausable=(1,))
     live = window.live
     start_and_wait(qtbot, window, athletes=4, video=False)
-    silent = live.session.recorder.hr_sources[1]  # the fourth athlete's strap stops sending
-    silent.stop()
+    live.session.pause_source(1)  # the fourth athlete's strap goes quiet; its link does not end
     real_clock = live.board.clock
     # the stale check's clock runs ahead, so the wait is short; the others' samples (one a
     # second) stay younger than the stale bound even so

@@ -43,7 +43,7 @@ def test_older_moments_come_from_the_closed_segments_on_the_loader_thread(tmp_pa
     spans = []
     writer = SegmentedVideoWriter(tmp_path / "video", "s1", fps=FPS, frame_size=(884, 496), segment_s=1.0,
                                   on_segment_closed=lambda seg: spans.append(
-                                      SegmentSpan(tmp_path / seg.path, seg.start_mono_s, seg.frame_count, seg.fps)))
+                                      SegmentSpan(tmp_path / seg.path, seg.start_mono_s, seg.end_mono_s, seg.frame_count)))
     images = clip_images(90)
     for n, image in enumerate(images):
         writer.write(Frame(n, 100 + n / FPS, image))
