@@ -28,10 +28,10 @@ from desktop.feedback.latest import LatestSlot
 logger = logging.getLogger(__name__)
 
 DISPLAY_WIDTH_PX = 640  # frames kept for the view and replay are scaled to this width
-RING_BYTES = 128 * 1024 * 1024  # recent frames in memory (about 4.5 s of 640x360 BGRA); segments hold the rest
+RING_BYTES = 96 * 1024 * 1024  # recent frames in memory (about 3.5 s of 640x360 BGRA); segments hold the rest
 POSE_HISTORY_MAX = 200_000  # poses kept for replay (over an hour at the feedback rate)
 POSE_MATCH_S = 0.2  # a pose this close in time to a frame is drawn on it
-SEGMENTS_CACHED = 2  # decoded segments kept (each ~2 s of display-size frames)
+SEGMENTS_CACHED = 1  # decoded segments kept (~2 s of display-size frames, ~55 MB)
 LOADER_POLL_S = 0.1  # how often an idle loader looks at its stop flag
 SPEEDS = (1.0, 0.5, 0.25)
 
