@@ -17,7 +17,7 @@ from desktop.ui.athlete_tile import QtAthleteTile
 from desktop.ui.bridge import RecorderBridge
 from desktop.ui.commands import Command, button, install
 from desktop.ui.hr_chart import HeartRateChart
-from desktop.ui.qt import (QFont, QGridLayout, QHBoxLayout, QLabel, QSlider, QSplitter, Qt, QTimer, QVBoxLayout,
+from desktop.ui.qt import (QApplication, QFont, QGridLayout, QHBoxLayout, QLabel, QSlider, QSplitter, Qt, QTimer, QVBoxLayout,
                            QWidget, Signal)
 from desktop.ui.stall_watch import StallWatch
 from desktop.ui.timer_panel import IntervalTimerPanel
@@ -248,7 +248,9 @@ class LiveScreen(QWidget):
         """Stop recording and wait for it (the window is closing)."""
         self._timer.stop()
         self.stall_watch.stop()
-        self.wait_for_background()
+        for _ in range(3):  # a start under way finishes (built, then started) before the stop
+            self.wait_for_background()
+            QApplication.processEvents()
         if self.session is not None:
             self.stop_recording()
             self.wait_for_background()
