@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-import time
 
 from desktop.live_session import LiveSources
 
 logger = logging.getLogger(__name__)
-PROCESS_START_S = time.monotonic()  # as early as this module is imported: start-up is measured from here
+SIGNAL_POLL_MS = 200  # how soon Ctrl-C is noticed while the event loop waits
 
 
 def main(args) -> int:
@@ -29,4 +29,22 @@ def main(args) -> int:
     window.show()
     if sources.hr_specs or sources.camera_spec:
         QTimer.singleShot(0, window.live.start_recording)
-    return app.exec()
+    wake = _close_on_signals(window)
+    code = app.exec()
+    wake.stop()
+    return code
+
+
+def _close_on_signals(window):
+    """Ctrl-C or SIGTERM close the window as its close button does: the recording ends cleanly.
+
+    Python runs signal handlers only between its own bytecodes, so a light timer wakes it up."""
+    from desktop.ui.qt import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
+    wake = QTimer()
+    wake.setInterval(SIGNAL_POLL_MS)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return wake

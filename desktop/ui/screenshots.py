@@ -48,7 +48,8 @@ def _squad_streaming(window) -> bool:
 def _live_ready(window) -> bool:
     live = window.live
     tiles = live.tile_widgets
-    return live.video.skeleton_shown and sum(t.state == "stale" for t in tiles.values()) == 1
+    return (live.video.skeleton_shown and live.board.camera.movement is not None
+            and sum(t.state == "stale" for t in tiles.values()) == 1)
 
 
 def _start_timer(window) -> None:
