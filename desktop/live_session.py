@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 from desktop.feedback.latest import LatestSlot
 from desktop.recorder import AthleteProfile, Recorder, RecordingSummary
-from desktop.replay_buffer import FrameRing, PoseHistory, SegmentLibrary, SegmentSpan, StillFrame, display_image
+from desktop.replay_buffer import FrameRing, GrabTimes, PoseHistory, SegmentLibrary, SegmentSpan, StillFrame, display_image
 from desktop.sources.camera.base import Frame
 from desktop.sources.events import Marker
 from desktop.sources.pausable import PausableSource
@@ -58,8 +58,9 @@ class FrameTap:
     """A recorder worker that sees every camera frame on the camera thread: it scales the frame
     for display once, puts it in the one-slot handoff and in the replay ring, and counts fps."""
 
-    def __init__(self, ring: FrameRing):
+    def __init__(self, ring: FrameRing, grabbed: GrabTimes):
         self.ring = ring
+        self.grabbed = grabbed
         self._slot: LatestSlot[StillFrame] = LatestSlot()
         self._times: deque[float] = deque(maxlen=FPS_WINDOW_FRAMES)
         self.frames_seen = 0
@@ -74,6 +75,7 @@ class FrameTap:
         still = StillFrame(frame.t_mono_s, display_image(frame.image))
         self._slot.offer(still)
         self.ring.append(still)
+        self.grabbed.add(frame.t_mono_s)
         self._times.append(frame.t_mono_s)
         self.frames_seen += 1
 
@@ -98,7 +100,8 @@ class LiveSession:
         self.clock = clock
         self.ring = FrameRing()
         self.poses = PoseHistory()
-        self.frame_tap = FrameTap(self.ring)
+        self.grabbed = GrabTimes()
+        self.frame_tap = FrameTap(self.ring, self.grabbed)
         self.feedback_notes: list[str] = []
         self._load: float | None = None
         self._poses_found = 0
@@ -107,7 +110,7 @@ class LiveSession:
         self._disk_thread: threading.Thread | None = None
         self.profiles: dict[str, AthleteProfile] = {}
         self.recorder = self._build_recorder(listener)
-        self.segments = SegmentLibrary(self._closed_segments)
+        self.segments = SegmentLibrary(self._closed_segments, grabbed=self.grabbed)
 
     # -- building -------------------------------------------------------------------------
     def _build_recorder(self, listener: Callable[[object], None]) -> Recorder:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
+from array import array
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ class StillFrame:
 
     t_mono_s: float
     image: np.ndarray
+    exact: bool = True  # False: its time is estimated (a segment with dropped frames): draw no pose on it
 
 
 def display_image(image: np.ndarray, width_px: int = DISPLAY_WIDTH_PX) -> np.ndarray:
@@ -117,11 +119,35 @@ class SegmentSpan:
     end_mono_s: float
     frame_count: int
 
-    def frame_times(self) -> list[float]:
-        """Frames spread evenly over the segment's span (a slow camera gives fewer per second
-        than its nominal rate: the span, not the rate, says when they were grabbed)."""
+    def frame_times(self, grabbed: GrabTimes | None = None) -> tuple[list[float], bool]:
+        """When each frame was grabbed, and whether that is exact.
+
+        Exact when the session's grab times between the segment's first and last frame are as
+        many as its frames (none was dropped on the way to the disk); else spread evenly over
+        its span, an estimate."""
+        if grabbed is not None and self.frame_count:
+            times = grabbed.between(self.start_mono_s, self.end_mono_s)
+            if len(times) == self.frame_count:
+                return times, True
         step_s = (self.end_mono_s - self.start_mono_s) / max(1, self.frame_count)
-        return [self.start_mono_s + i * step_s for i in range(self.frame_count)]
+        return [self.start_mono_s + i * step_s for i in range(self.frame_count)], False
+
+
+class GrabTimes:
+    """Every camera frame's grab time this session (8 bytes a frame), appended on the camera thread."""
+
+    def __init__(self) -> None:
+        self._times = array("d")
+        self._lock = threading.Lock()
+
+    def add(self, t_mono_s: float) -> None:
+        with self._lock:
+            self._times.append(t_mono_s)
+
+    def between(self, start_s: float, end_s: float) -> list[float]:
+        """Grab times in [start_s, end_s)."""
+        with self._lock:
+            return list(self._times[bisect.bisect_left(self._times, start_s):bisect.bisect_left(self._times, end_s)])
 
 
 class SegmentLibrary:
@@ -131,8 +157,10 @@ class SegmentLibrary:
     window asks for a moment with `request`, and finds the frame with `frame_at` once loaded.
     """
 
-    def __init__(self, list_segments: Callable[[], Sequence[SegmentSpan]], width_px: int = DISPLAY_WIDTH_PX):
+    def __init__(self, list_segments: Callable[[], Sequence[SegmentSpan]], width_px: int = DISPLAY_WIDTH_PX,
+                 grabbed: GrabTimes | None = None):
         self._list_segments = list_segments
+        self.grabbed = grabbed
         self._width_px = width_px
         self._requests: LatestSlot[float] = LatestSlot()
         self._lock = threading.Lock()
@@ -200,11 +228,12 @@ class SegmentLibrary:
         capture = cv2.VideoCapture(str(segment.path))
         frames = []
         try:
-            for t in segment.frame_times():
+            times, exact = segment.frame_times(self.grabbed)
+            for t in times:
                 ok, image = capture.read()
                 if not ok:
                     break
-                frames.append(StillFrame(t, display_image(image, self._width_px)))
+                frames.append(StillFrame(t, display_image(image, self._width_px), exact))
         finally:
             capture.release()
         return frames
@@ -247,7 +276,8 @@ class ReplaySource:
         """Every frame's time that replay can step to, oldest first."""
         recent = [f.t_mono_s for f in self.ring.snapshot()]
         oldest_recent = recent[0] if recent else float("inf")
-        older = [t for s in self.segments.segments() for t in s.frame_times() if t < oldest_recent]
+        older = [t for s in self.segments.segments() for t in s.frame_times(self.segments.grabbed)[0]
+                 if t < oldest_recent]
         return older + recent
 
     def newest_s(self) -> float | None:

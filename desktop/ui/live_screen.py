@@ -355,7 +355,8 @@ class LiveScreen(QWidget):
     def _show_replay_frame(self) -> None:
         frame = self._replay_source.frame_at(self.replay.t_mono_s)
         if frame is not None and frame is not self.video.frame:
-            self.video.show_frame(frame, self.session.poses.near(frame.t_mono_s))
+            pose = self.session.poses.near(frame.t_mono_s) if frame.exact else None  # never a skeleton guessed
+            self.video.show_frame(frame, pose)
         newest = self._replay_source.newest_s() or self.replay.t_mono_s
         state = "▶" if self.replay.playing else "❚❚"
         self.video.set_banner(f"REPLAY {state} {self.replay.speed:g}x   {self.replay.t_mono_s - newest:+.1f} s "

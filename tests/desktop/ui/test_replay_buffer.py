@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import pytest
 
-from desktop.replay_buffer import (FrameRing, PoseHistory, ReplayCursor, ReplaySource, SegmentLibrary, SegmentSpan,
+from desktop.replay_buffer import (FrameRing, GrabTimes, PoseHistory, ReplayCursor, ReplaySource, SegmentLibrary, SegmentSpan,
                                    StillFrame, display_image)
 from desktop.sources.camera.base import Frame
 from desktop.store.video import SegmentedVideoWriter
@@ -51,7 +51,10 @@ def test_older_moments_come_from_the_closed_segments_on_the_loader_thread(tmp_pa
     ring = FrameRing()
     for n in range(60, 90):  # only the last second is still in memory
         ring.append(StillFrame(100 + n / FPS, display_image(images[n])))
-    library = SegmentLibrary(lambda: spans)
+    grabbed = GrabTimes()
+    for n in range(90):
+        grabbed.add(100 + n / FPS)
+    library = SegmentLibrary(lambda: spans, grabbed=grabbed)
     library.start()
     try:
         source = ReplaySource(ring, library)
@@ -60,7 +63,7 @@ def test_older_moments_come_from_the_closed_segments_on_the_loader_thread(tmp_pa
         wait_until(lambda: source.frame_at(100.5) is not None, 30, "the segment to be decoded")
         older = source.frame_at(100.5)
         assert older.t_mono_s <= 100.5 < older.t_mono_s + 1 / FPS + 1e-9
-        assert older.image.shape[1] == 640
+        assert older.image.shape[1] == 640 and older.exact  # no frame dropped: the grab times are known
         times = source.frame_times()
         assert len(times) == 90 and times == sorted(times)
     finally:
@@ -93,3 +96,15 @@ def test_a_replayed_frame_gets_the_pose_found_on_it():
     assert found is not None and found[0].shape == (33, 3) and found[1] == (1768, 994)
     assert poses.near(5.09) is None  # nobody was found on that frame: no skeleton
     assert poses.near(9.0) is None
+
+
+def test_a_segment_with_dropped_frames_has_estimated_times_and_says_so(tmp_path):
+    grabbed = GrabTimes()
+    for n in range(60):
+        grabbed.add(10 + n / FPS)
+    whole = SegmentSpan(tmp_path / "a.avi", 10.0, 10 + 60 / FPS, 60)
+    times, exact = whole.frame_times(grabbed)
+    assert exact and times == [10 + n / FPS for n in range(60)]
+    cut = SegmentSpan(tmp_path / "a.avi", 10.0, 10 + 60 / FPS, 50)  # ten frames never reached the disk
+    times, exact = cut.frame_times(grabbed)
+    assert not exact and len(times) == 50 and times[0] == 10.0
