@@ -90,6 +90,10 @@ class HeartRateChart(pg.PlotWidget):
         self._marks_drawn = len(board.marks)
 
     @property
+    def marks_drawn(self) -> int:
+        return self._marks_drawn
+
+    @property
     def curve_count(self) -> int:
         return len(self._curves)
 

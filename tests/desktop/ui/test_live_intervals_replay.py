@@ -4,6 +4,8 @@ Driven by the keys a coach presses."""
 
 from __future__ import annotations
 
+import pytest
+
 from desktop.store import Store
 from tests.desktop.ui.conftest import start_and_wait
 
@@ -49,10 +51,17 @@ def test_two_intervals_are_marked_for_every_athlete_and_replay_shows_earlier_fra
     press(qtbot, window, Qt.Key_Right)
     press(qtbot, window, Qt.Key_Right)
     assert not live.replay.playing and live.video.frame.t_mono_s > paused_at
+    stepped_to = live.replay.t_mono_s
+    qtbot.keyClick(window, Qt.Key_Right, Qt.ShiftModifier)  # any moment of the session: 5 s at a time
+    assert live.replay.t_mono_s == pytest.approx(stepped_to + 5.0)
+    qtbot.keyClick(window, Qt.Key_Left, Qt.ShiftModifier)
+    assert live.replay.t_mono_s == pytest.approx(stepped_to)
+    qtbot.waitUntil(lambda: abs(live.video.frame.t_mono_s - stepped_to) < 0.1, timeout=10_000)
     press(qtbot, window, Qt.Key_Escape)
     assert not live.replaying and live.recording  # back to live; the recording never stopped
 
     press(qtbot, window, Qt.Key_L)
+    qtbot.waitUntil(lambda: live.chart.marks_drawn >= 5, timeout=5_000)  # 4 interval changes and the lap
     qtbot.keyClick(window, Qt.Key_R, Qt.ControlModifier)
     qtbot.waitUntil(lambda: live.last_summary is not None, timeout=60_000)
     with Store.open(data_dir) as store:
