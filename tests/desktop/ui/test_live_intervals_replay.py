@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from desktop.store import Store
-from tests.desktop.ui.conftest import start_and_wait
-
 from desktop.ui.qt import Qt
+from tests.desktop.ui.conftest import start_and_wait
 
 TIMER_TIMEOUT_MS = 30_000
 
