@@ -10,13 +10,26 @@ RUN_DATA_DIR ?= $(HOME)/Trackside
 RUN_DURATION_S ?= 60
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test bench soak models data setup setup-laptop apt lint clean
+.PHONY: run run-headless screenshots test bench soak models data setup setup-laptop apt lint clean
 
+# The window, on a desktop (QT_QPA_PLATFORM unset: a real window), recording at once from a real
+# FIT ride, three simulated athletes and the real Sports2D clip looped.
 run: setup-laptop data
+	env -u QT_QPA_PLATFORM $(VENV)/bin/trackside app \
+	  --hr "replay:$$($(PY) -m edge_models.assets --path 4078723797.fit)" --hr sim:3 \
+	  --camera "file:$$($(PY) -m edge_models.assets --path demo.mp4)?loop=1" \
+	  --data-dir "$(RUN_DATA_DIR)"
+
+run-headless: setup-laptop data
 	$(VENV)/bin/trackside record --headless \
 	  --hr "replay:$$($(PY) -m edge_models.assets --path 4078723797.fit)" --hr sim:2 \
 	  --camera "file:$$($(PY) -m edge_models.assets --path demo.mp4)?loop=1" \
 	  --duration $(RUN_DURATION_S) --data-dir "$(RUN_DATA_DIR)"
+
+# One PNG per screen and state, from the real app in a real X11 window under Xvfb.
+screenshots: setup-laptop data
+	xvfb-run -a -s '-screen 0 1600x1000x24' env QT_QPA_PLATFORM=xcb \
+	  $(PY) -m desktop.ui.screenshots --out docs/screenshots
 
 test: setup data
 	$(VENV)/bin/ruff check desktop edge_models cloud_client training bench tests

@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="trackside", description="Trackside: heart rate, pose and "
                                      "movement feedback for coaches at the trackside.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")  # no subcommand: open the window
+    _add_app(sub)
     _add_record(sub)
     _add_sessions(sub)
     _add_athletes(sub)
@@ -51,6 +52,25 @@ def _common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
                    "user data folder, e.g. ~/.local/share/Trackside)")
     if json_flag:
         p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_app(sub) -> None:
+    p = sub.add_parser("app", help="open the Trackside window (the default), recording at once from any sources given")
+    p.add_argument("--hr", action="append", default=[], metavar="SPEC",
+                   help="heart-rate source, repeatable: sim:N, replay:FILE, ble:ADDRESS, ble:any")
+    p.add_argument("--camera", metavar="SPEC", help="camera: cv:INDEX, file:PATH[?loop=1], synthetic")
+    p.add_argument("--athlete", action="append", default=[], metavar="CHANNEL=NAME",
+                   help="who wears which strap, e.g. sim-1=Alice (the athlete must exist)")
+    p.add_argument("--no-feedback", action="store_true", help="do not run the on-device models")
+    _common(p, json_flag=False)
+
+
+def _open_app(args: argparse.Namespace, data_dir: Path) -> int:
+    """The window; Qt is imported only here, so the headless commands never load it."""
+    from desktop.ui.app import main as app_main
+
+    args.data_dir = data_dir
+    return app_main(args)
 
 
 def _add_record(sub) -> None:
@@ -146,13 +166,15 @@ def _name(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args([*(argv if argv is not None else sys.argv[1:]), "app"])
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # OpenCV's own warnings (a camera it cannot open) would repeat our one line
         os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     from desktop import commands
 
-    handlers = {"record": commands.record, "sessions": commands.sessions, "athletes": commands.athletes}
+    handlers = {"app": _open_app, "record": commands.record, "sessions": commands.sessions, "athletes": commands.athletes}
     try:
         return handlers[args.command](args, _data_dir(args.data_dir))
     except KeyboardInterrupt:

@@ -294,6 +294,16 @@ class Recorder:
         """Who wears which strap, by channel, as assigned before the session."""
         return dict(self._athletes)
 
+    @property
+    def started_mono_s(self) -> float:
+        """When the session started on the recorder's clock (its marks and samples share it)."""
+        return self._started_mono_s
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames the video writer could not keep up with so far (any thread may read it)."""
+        return self._counts["frames_dropped"]
+
     def live_state(self, channel: str) -> LiveAthleteState | None:
         return self._live.get(channel)
 

@@ -22,8 +22,10 @@ logger = logging.getLogger(__name__)
 _MODEL_PROBLEMS = (ModelStoreError, ModelFileError, AssetMissing, ValueError, OSError)
 
 
-def attach_feedback(recorder, data_dir: Path, *, camera: bool) -> list[str]:
-    """Add the feedback workers to `recorder`; returns why any feedback is off (empty: all on)."""
+def attach_feedback(recorder, data_dir: Path, *, camera: bool, on_pose=None) -> list[str]:
+    """Add the feedback workers to `recorder`; returns why any feedback is off (empty: all on).
+
+    `on_pose` (see desktop.feedback.video_worker.PoseListener) is told of every pose found."""
     reasons = []
     try:
         recorder.add_worker(_heart_rate_worker(recorder, data_dir))
@@ -33,7 +35,7 @@ def attach_feedback(recorder, data_dir: Path, *, camera: bool) -> list[str]:
         movement = None
         try:
             movement = _movement_tracker(data_dir)
-            recorder.add_worker(VideoFeedbackWorker(recorder.post, movement=movement))
+            recorder.add_worker(VideoFeedbackWorker(recorder.post, movement=movement, on_pose=on_pose))
         except _MODEL_PROBLEMS as exc:
             if movement is not None:
                 movement.close()  # pose could not load: the movement model has nothing to run on

@@ -25,6 +25,10 @@ POSE_MODEL_VERSION = "mediapipe-0.10.21"
 POSE_EVENT_PERIOD_S = 0.2  # pose events stored at 5 Hz: enough for review, light on the store
 TAKE_TIMEOUT_S = 0.1  # how often an idle worker looks at its stop flag
 
+PoseListener = Callable[[Frame, "PoseResult | None", float], None]
+"""Told of every pose found (frame, pose or None, processing seconds), on the worker's thread:
+the window draws the skeleton from it. It must only hand the pose on."""
+
 
 class MovementTracker(Protocol):
     """Turns a stream of poses into movement feedback (class, phase, reps)."""
@@ -41,8 +45,10 @@ class VideoFeedbackWorker:
     """Pose (and movement when a tracker is given) on the newest camera frame."""
 
     def __init__(self, sink: Sink, *, movement: MovementTracker | None = None,
-                 pose_options: PoseEstimatorOptions | None = None, clock: Callable[[], float] = time.monotonic):
+                 pose_options: PoseEstimatorOptions | None = None, clock: Callable[[], float] = time.monotonic,
+                 on_pose: PoseListener | None = None):
         self._sink = sink
+        self._on_pose = on_pose
         self._movement = movement
         self._estimator = PoseEstimator.create_from_options(pose_options)  # missing models fail here
         self._clock = clock
@@ -92,8 +98,11 @@ class VideoFeedbackWorker:
 
     def process(self, frame: Frame) -> None:
         """Pose, then movement, on one frame, on the calling thread (the worker thread, or a bench)."""
+        began_s = time.perf_counter()
         pose = self._estimator.process(frame.image, frame.t_mono_s)
         self.frames_with_pose += 1
+        if self._on_pose is not None:
+            self._on_pose(frame, pose, time.perf_counter() - began_s)
         self._emit_pose(pose, frame.t_mono_s)
         if self._movement is not None:
             movement = self._movement.update(pose, frame.t_mono_s)

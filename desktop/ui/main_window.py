@@ -1,0 +1,102 @@
+"""The main window: a side list of screens over a stack, a status line, the help overlay.
+
+Adding a screen is one line in `screens()`: a title, its key, and a factory that takes the
+window's `ScreenContext`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from desktop.live_session import LiveSources
+from desktop.ui.commands import Command, install
+from desktop.ui.help_overlay import HelpOverlay
+from desktop.ui.live_screen import LiveScreen
+from desktop.ui.qt import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
+
+MIN_SIZE_PX = (1280, 720)  # usable on a 1366x768 laptop screen
+
+
+@dataclass
+class ScreenContext:
+    """What a screen may use: where the data is, and the window (to reach the live screen)."""
+
+    data_dir: Path
+    sources: LiveSources
+    window: "MainWindow"
+
+
+@dataclass(frozen=True)
+class Screen:
+    title: str
+    key: str  # the shortcut that shows it
+    make: Callable[[ScreenContext], QWidget]
+
+
+def screens() -> list[Screen]:
+    """The window's screens, in the side list's order."""
+    return [
+        Screen("Live", "Ctrl+1", lambda ctx: LiveScreen(ctx.sources)),
+        # Sessions, Athletes and Models come here, one line each, e.g.
+        # Screen("Sessions", "Ctrl+2", lambda ctx: SessionsScreen(ctx.data_dir)),
+    ]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, sources: LiveSources, screen_list: list[Screen] | None = None):
+        super().__init__()
+        self.setWindowTitle("Trackside")
+        self.setMinimumSize(*MIN_SIZE_PX)
+        self.context = ScreenContext(sources.data_dir, sources, self)
+        self.screens = screen_list or screens()
+        self.nav = QListWidget()
+        self.nav.setFixedWidth(130)
+        self.stack = QStackedWidget()
+        self.widgets: dict[str, QWidget] = {}
+        for screen in self.screens:
+            widget = screen.make(self.context)
+            self.widgets[screen.title] = widget
+            self.stack.addWidget(widget)
+            self.nav.addItem(f"{screen.title}\n{screen.key}")
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.status = QLabel("")
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(QLabel("F1 or ?: keys"))
+        self.help = HelpOverlay(central)
+        self.window_commands = [Command(f"Show {s.title}", (s.key,), lambda i=i: self.show_screen(i), "Window")
+                                for i, s in enumerate(self.screens)]
+        self.window_commands.append(Command("Help: every key", ("F1", "?"), self.toggle_help, "Window"))
+        install(self.window_commands, self)
+        self.live = self.widgets.get("Live")
+        if isinstance(self.live, LiveScreen):
+            self.live.status_changed.connect(self.status.setText)
+        self.nav.setCurrentRow(0)
+
+    def show_screen(self, index: int) -> None:
+        self.nav.setCurrentRow(index)
+
+    def all_commands(self) -> list[Command]:
+        current = self.stack.currentWidget()
+        return self.window_commands + list(getattr(current, "commands", []))
+
+    def toggle_help(self) -> None:
+        self.help.toggle(self.all_commands())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self.help.isVisible():
+            self.help.setGeometry(self.centralWidget().rect())
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        for widget in self.widgets.values():
+            if hasattr(widget, "shutdown"):
+                widget.shutdown()
+        super().closeEvent(event)
