@@ -27,12 +27,18 @@ def main(args) -> int:
     window = MainWindow(sources)
     window.resize(1366, 768)
     window.show()
-    if sources.hr_specs or sources.camera_spec:
-        QTimer.singleShot(0, window.live.start_recording)
+    QTimer.singleShot(0, lambda: _recover_then_record(window, sources))
     wake = _close_on_signals(window)
     code = app.exec()
     wake.stop()
     return code
+
+
+def _recover_then_record(window, sources: LiveSources) -> None:
+    """Offer an interrupted session first: closing it must never touch the one about to start."""
+    window.offer_recovery()
+    if sources.hr_specs or sources.camera_spec:
+        window.live.start_recording()
 
 
 def _close_on_signals(window):

@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from desktop.feedback.models import model_store
 from desktop.live_session import LiveSources
+from desktop.store import Store
+from desktop.ui.athletes_screen import AthletesScreen
 from desktop.ui.commands import Command, install
 from desktop.ui.help_overlay import HelpOverlay
 from desktop.ui.live_screen import LiveScreen
+from desktop.ui.models_screen import ModelsScreen
+from desktop.ui.recovery import offer_recovery
+from desktop.ui.sessions_screen import SessionsScreen
 from desktop.ui.qt import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
 
 MIN_SIZE_PX = (1280, 720)  # usable on a 1366x768 laptop screen
@@ -21,10 +27,11 @@ MIN_SIZE_PX = (1280, 720)  # usable on a 1366x768 laptop screen
 
 @dataclass
 class ScreenContext:
-    """What a screen may use: where the data is, and the window (to reach the live screen)."""
+    """What a screen may use: where the data is, the window's store connection, and the window."""
 
     data_dir: Path
     sources: LiveSources
+    store: Store  # the Qt thread's connection, open while the window is
     window: "MainWindow"
 
 
@@ -39,8 +46,9 @@ def screens() -> list[Screen]:
     """The window's screens, in the side list's order."""
     return [
         Screen("Live", "Ctrl+1", lambda ctx: LiveScreen(ctx.sources)),
-        # Sessions, Athletes and Models come here, one line each, e.g.
-        # Screen("Sessions", "Ctrl+2", lambda ctx: SessionsScreen(ctx.data_dir)),
+        Screen("Sessions", "Ctrl+2", lambda ctx: SessionsScreen(ctx.store)),
+        Screen("Athletes", "Ctrl+3", lambda ctx: AthletesScreen(ctx.store)),
+        Screen("Models", "Ctrl+4", lambda ctx: ModelsScreen(model_store(ctx.data_dir))),
     ]
 
 
@@ -49,7 +57,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Trackside")
         self.setMinimumSize(*MIN_SIZE_PX)
-        self.context = ScreenContext(sources.data_dir, sources, self)
+        self.store = Store.open(sources.data_dir)
+        self.context = ScreenContext(sources.data_dir, sources, self.store, self)
         self.screens = screen_list or screens()
         self.nav = QListWidget()
         self.nav.setFixedWidth(130)
@@ -60,7 +69,7 @@ class MainWindow(QMainWindow):
             self.widgets[screen.title] = widget
             self.stack.addWidget(widget)
             self.nav.addItem(f"{screen.title}\n{screen.key}")
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_index)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -83,6 +92,22 @@ class MainWindow(QMainWindow):
     def show_screen(self, index: int) -> None:
         self.nav.setCurrentRow(index)
 
+    def _show_index(self, index: int) -> None:
+        """Show a screen, read afresh: a session just recorded or an athlete just added appears."""
+        self.stack.setCurrentIndex(index)
+        widget = self.stack.currentWidget()
+        if widget is not self.live and hasattr(widget, "refresh"):
+            widget.refresh()
+
+    def offer_recovery(self) -> str | None:
+        """After an unclean exit: offer the session the store kept, and open it for review."""
+        session_id = offer_recovery(self.store, self)
+        sessions = self.widgets.get("Sessions")
+        if session_id is not None and isinstance(sessions, SessionsScreen):
+            self.show_screen(self.screens.index(next(s for s in self.screens if s.title == "Sessions")))
+            sessions.open_session(session_id)
+        return session_id
+
     def all_commands(self) -> list[Command]:
         current = self.stack.currentWidget()
         return self.window_commands + list(getattr(current, "commands", []))
@@ -99,4 +124,5 @@ class MainWindow(QMainWindow):
         for widget in self.widgets.values():
             if hasattr(widget, "shutdown"):
                 widget.shutdown()
+        self.store.close()
         super().closeEvent(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from desktop.store import Store
 from desktop.ui.qt import Qt
 
 
@@ -32,7 +33,8 @@ def test_without_sources_start_says_what_to_give_and_records_nothing(qtbot, open
     assert "--hr" in window.status.text()
     qtbot.keyClick(window, Qt.Key_L)
     assert "start recording first" in window.status.text()
-    assert not (data_dir / "trackside.sqlite").exists()
+    with Store.open(data_dir) as store:  # the window opens the store for its screens; no session in it
+        assert store.list_sessions() == []
 
 
 def test_a_source_that_cannot_open_is_a_message_in_the_window_not_a_crash(qtbot, open_window):

@@ -1,9 +1,11 @@
-"""The live half of the issue's end-to-end run: three simulated athletes and the real clip, two
-intervals of the timer marked for every athlete, the last 10 s replayed at 0.25x, then stop.
-Driven by the keys a coach presses."""
+"""The issue's end-to-end run in the real window: three simulated athletes and the real clip, two
+intervals of the timer marked for every athlete, the last 10 s replayed at 0.25x, stop, review,
+label a range, export FIT and read it back with an independent decoder. Driven by the keys a
+coach presses."""
 
 from __future__ import annotations
 
+import fitdecode
 import pytest
 
 from desktop.store import Store
@@ -18,7 +20,7 @@ def press(qtbot, window, key) -> None:
 
 
 def test_two_intervals_are_marked_for_every_athlete_and_replay_shows_earlier_frames(
-        qtbot, open_window, clip_spec, data_dir):
+        qtbot, open_window, clip_spec, data_dir, tmp_path):
     window = open_window(["sim:3"], clip_spec)
     live = window.live
     changes, sounds = [], []
@@ -73,3 +75,36 @@ def test_two_intervals_are_marked_for_every_athlete_and_replay_shows_earlier_fra
         assert mine == [("work", "interval 1/2"), ("rest", "interval 1/2"), ("work", "interval 2/2"),
                         ("rest", "interval 2/2")]
     assert len(laps) == 1
+
+    review_label_and_export_fit(qtbot, window, session_id, tmp_path / "exports")
+
+
+def review_label_and_export_fit(qtbot, window, session_id, export_dir) -> None:
+    """The session just recorded: open it in Sessions, label a stretch as walk, export FIT, read back."""
+    qtbot.keyClick(window, Qt.Key_2, Qt.ControlModifier)
+    sessions = window.widgets["Sessions"]
+    assert window.stack.currentWidget() is sessions
+    qtbot.waitUntil(lambda: session_id in sessions.session_ids(), timeout=TIMER_TIMEOUT_MS)
+    sessions.export_dir = export_dir
+    with qtbot.waitSignal(sessions.review_ready, timeout=TIMER_TIMEOUT_MS):
+        sessions.open_session(session_id)
+    start_s = sessions.review.detail.started_mono_s
+    sessions.playhead.move_to(1.0)
+    qtbot.keyClick(sessions, Qt.Key_BracketLeft)
+    sessions.playhead.move_to(3.0)
+    qtbot.keyClick(sessions, Qt.Key_BracketRight)
+    qtbot.keyClick(sessions, Qt.Key_2)  # class 2 of the movement model: walk, for the whole squad
+    sessions.exported = []
+    qtbot.keyClick(sessions, Qt.Key_F, Qt.AltModifier)
+    qtbot.waitUntil(lambda: bool(sessions.exported), timeout=TIMER_TIMEOUT_MS)
+
+    with Store.open(window.context.data_dir) as store:
+        (label,) = store.labels(session_id)
+        stored = {c: [s.hr_bpm for s in store.hr_samples(session_id, c)] for c in ("sim-1", "sim-2", "sim-3")}
+    assert (label.label, label.channel) == ("walk", None)
+    assert (label.start_mono_s - start_s, label.end_mono_s - start_s) == pytest.approx((1.0, 3.0), abs=0.05)
+    for channel, hr_bpm in stored.items():
+        path = export_dir / f"{session_id}-{channel}.fit"
+        with fitdecode.FitReader(path, check_crc=fitdecode.CrcCheck.RAISE) as fit:
+            records = [m for m in fit if isinstance(m, fitdecode.FitDataMessage) and m.name == "record"]
+        assert hr_bpm and [m.get_value("heart_rate") for m in records] == hr_bpm
