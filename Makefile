@@ -30,6 +30,8 @@ run-headless: setup-laptop data
 screenshots: setup-laptop data
 	xvfb-run -a -s '-screen 0 1600x1000x24' env QT_QPA_PLATFORM=xcb \
 	  $(PY) -m desktop.ui.screenshots --out docs/screenshots
+	xvfb-run -a -s '-screen 0 1600x1000x24' env QT_QPA_PLATFORM=xcb \
+	  $(PY) -m desktop.ui.screens_demo docs/screenshots
 
 test: setup data
 	$(VENV)/bin/ruff check desktop edge_models cloud_client training bench tests

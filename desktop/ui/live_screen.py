@@ -22,6 +22,7 @@ from desktop.ui.qt import (QApplication, QFont, QGridLayout, QHBoxLayout, QLabel
 from desktop.ui.stall_watch import StallWatch
 from desktop.ui.timer_panel import IntervalTimerPanel
 from desktop.ui.video_view import VideoView
+from edge_models.pose.angles import ANGLE_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -404,8 +405,8 @@ class LiveScreen(QWidget):
             self.movement.setText(f"{movement.get('label', '?')} {100 * movement.get('probability', 0):.0f} %   "
                                   f"phase {movement.get('phase', '–')}   reps {movement.get('reps', 0)}")
         if pose:
-            angles = [f"{k.replace('_deg', '').replace('_', ' ')} {v:.0f}°" for k, v in pose.items()
-                      if isinstance(v, float) and k != "score"]
+            angles = [f"{name.replace('_', ' ')} {pose[name]:.0f}°" for name in ANGLE_NAMES
+                      if isinstance(pose.get(name), float)]  # joint angles only, never other figures
             self.angles.setText("   ".join(angles) if angles else "no athlete in view")
 
     def _refresh_status(self) -> None:

@@ -20,6 +20,7 @@ _JOINTS: dict[str, tuple[str, str, str]] = {
         "elbow": ("shoulder", "elbow", "wrist"),
     }.items()
 }
+ANGLE_NAMES: tuple[str, ...] = (*_JOINTS, "trunk_lean")  # the keys `joint_angles` gives, in its order
 
 
 def angle_at_deg(a: np.ndarray, vertex: np.ndarray, c: np.ndarray) -> float:
