@@ -133,9 +133,9 @@ class AthletesScreen(QWidget):
         column = QVBoxLayout(box)
         self.strap_label = QLabel("No strap paired")
         column.addWidget(self.strap_label)
-        row = QHBoxLayout()
         self.scan_button = action_button("Scan", "Ctrl+B", self.toggle_scan, tip="find straps nearby")
-        row.addWidget(self.scan_button)
+        column.addWidget(self.scan_button)  # a row of its own: its text grows to "Stop scan" while scanning
+        row = QHBoxLayout()
         row.addWidget(action_button("Pair", "Ctrl+P", self.pair_selected_strap, tip="pair the chosen strap"))
         row.addWidget(action_button("Unpair", "Ctrl+U", self.unpair_strap))
         column.addLayout(row)

@@ -121,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     from desktop.ui.qt import QApplication
 
+    from desktop.ui.theme import apply_theme
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)  # the window's high-contrast theme, as in the app
     with tempfile.TemporaryDirectory(prefix="trackside-screens-") as scratch:
         for path in shoot_all(Path(scratch) / "data", Path(args.out_dir)):
             print(path)
