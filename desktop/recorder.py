@@ -26,6 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
+import cv2
+
 from desktop.analytics.live import LiveAthleteState
 from desktop.sources.camera.base import CAMERA_CHANNEL, CameraSource, Frame
 from desktop.sources.events import FILE_DAMAGED, ChannelOpened, FeedbackEvent, SignalGap, SourceProblem, StreamEnded
@@ -330,10 +332,21 @@ class Recorder:
                 if hasattr(worker, "offer"):
                     worker.offer(event)
             try:
-                self._frames.put_nowait(event)
+                self._frames.put_nowait(self._sized_for_storage(event))
             except queue.Full:
                 self._counts["frames_dropped"] += 1
         return on_camera_event
+
+    def _sized_for_storage(self, frame: Frame) -> Frame:
+        """Scale a frame to the stored size before it waits for the writer.
+
+        The queue holds up to VIDEO_QUEUE_S of video: full-size frames of a 1.8-megapixel camera
+        there cost ~5 MB each (over 300 MB when the writer falls behind), stored-size ones ~1.5."""
+        width, height = self._video.frame_size
+        if frame.image.shape[1] <= width + 1:
+            return frame
+        small = cv2.resize(frame.image, (width, height), interpolation=cv2.INTER_AREA)
+        return Frame(frame.index, frame.t_mono_s, small)
 
     # -- worker threads ---------------------------------------------------------------------
 
