@@ -16,13 +16,15 @@ import numpy as np
 
 from desktop.analytics.live import LiveAthleteState
 from desktop.sources.camera.base import CAMERA_CHANNEL
-from desktop.sources.events import ChannelOpened, FeedbackEvent, Marker, SignalGap, SourceProblem, StreamEnded
+from desktop.sources.events import (
+    RECONNECTING, ChannelOpened, FeedbackEvent, Marker, SignalGap, SourceProblem, StreamEnded,
+)
 from desktop.sources.heart_rate.base import HeartRateSample
 
 STALE_AFTER_S = 3.0  # no heart rate for this long: the last value is old news, shown greyed
 SensorState = Literal["waiting", "connected", "reconnecting", "stale", "lost", "ended"]
 # Non-fatal problems that mean the strap's link is being re-made (a source may say so).
-RECONNECTING_KINDS = frozenset({"link_lost", "disconnected", "reconnecting"})
+RECONNECTING_KINDS = frozenset({RECONNECTING})  # what the BLE source says when a link drops
 _INITIAL_CAPACITY = 1024
 
 

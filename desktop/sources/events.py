@@ -42,6 +42,7 @@ class SourceProblem:
 
 
 FILE_DAMAGED = "file_damaged"  # a replayed file was damaged: what was kept and lost, said once at the start
+RECONNECTING = "reconnecting"  # a strap's link dropped and the source is reaching it again (not fatal)
 
 
 Sink = Callable[[object], None]

@@ -24,7 +24,7 @@ from typing import Any
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 
-from desktop.sources.events import ChannelOpened, SignalGap, Sink, SourceProblem
+from desktop.sources.events import RECONNECTING, ChannelOpened, SignalGap, Sink, SourceProblem
 from desktop.sources.heart_rate.base import HeartRateSample
 from desktop.sources.heart_rate.measurement import MalformedMeasurement, parse_heart_rate_measurement
 from desktop.sources.heart_rate.reconnect import (
@@ -341,6 +341,8 @@ class BleHeartRateSource:
             self._sink(SourceProblem(channel, item.t_mono_s, item.kind, item.message, fatal=True))
         elif isinstance(item, _LinkLost) and state.gap is None and state.channel is not None:
             state.gap = (state.last_sample_t if state.last_sample_t is not None else item.t_mono_s, item.reason)
+            self._sink(SourceProblem(state.channel, item.t_mono_s, RECONNECTING,
+                                     f"strap link lost ({item.reason}); reconnecting"))
 
     def _on_connected(self, state: _ChannelState, item: _Connected) -> None:
         if state.channel is None:

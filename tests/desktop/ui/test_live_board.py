@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 from desktop.live_board import STALE_AFTER_S, LiveBoard
-from desktop.sources.events import FeedbackEvent, Marker, SourceProblem, StreamEnded
+from desktop.sources.events import RECONNECTING, FeedbackEvent, Marker, SourceProblem, StreamEnded
 from desktop.sources.heart_rate import open_heart_rate_source
 from tests.support.waiting import wait_until
 
@@ -62,7 +62,7 @@ def test_a_strap_silent_for_three_seconds_is_stale_and_comes_back_when_data_does
     assert tile.sensor_state(last_s + 1.0) == "connected"
     assert tile.sensor_state(last_s + STALE_AFTER_S + 0.1) == "stale"
     assert tile.last_hr_bpm is not None  # the last value is kept, to be shown greyed
-    board.take(SourceProblem("sim-1", last_s + 4, "link_lost", "strap out of range"))
+    board.take(SourceProblem("sim-1", last_s + 4, RECONNECTING, "strap link lost (disconnected); reconnecting"))
     assert tile.sensor_state(last_s + 5) == "reconnecting"
     board.take(SourceProblem("sim-1", last_s + 30, "device_absent", "gone", fatal=True))
     assert tile.sensor_state(last_s + 31) == "lost"

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from desktop.sources.events import ChannelOpened, SignalGap, SourceProblem
+from desktop.sources.events import RECONNECTING, ChannelOpened, SignalGap, SourceProblem
 from desktop.sources.heart_rate.base import HeartRateSample, SensorContact
 from desktop.sources.heart_rate.ble import BleHeartRateSource, InvalidBleSpec, open_ble_source
 from desktop.sources.heart_rate.reconnect import FailureKind, ReconnectPolicy
@@ -110,6 +110,8 @@ def test_fifty_link_drops_give_fifty_gaps_and_lose_or_repeat_no_rr(radio):
         wait_samples(recorder, (drops + 1) * beats_per_link)
     gaps = recorder.of(SignalGap)
     assert len(gaps) == drops and {g.reason for g in gaps} == {"disconnected"}
+    told = [p for p in recorder.of(SourceProblem) if p.kind == RECONNECTING]
+    assert len(told) == drops and not any(p.fatal for p in told)  # the coach sees "reconnecting" each time
     assert received_rr_s(recorder) == strap.delivered_rr_s()  # nothing lost, nothing twice
     assert len(received_rr_s(recorder)) == 2 * (drops + 1) * beats_per_link
     assert_gaps_fall_between_samples(samples_of(recorder), gaps, beats_per_link)
@@ -242,7 +244,7 @@ def test_stop_closes_an_open_gap_at_stop_time(radio):
     (gap,) = recorder.of(SignalGap)
     assert gap.start_mono_s == samples_of(recorder)[0].t_mono_s
     assert before_stop_s <= gap.end_mono_s <= time.monotonic()
-    assert recorder.of(SourceProblem) == []
+    assert [p.kind for p in recorder.of(SourceProblem)] == [RECONNECTING]  # never "absent": it was stopped
 
 
 @pytest.mark.parametrize("spec", ["ble:", "ble:not-an-address", "ble:AA:BB:CC", "hr:any"])
