@@ -57,8 +57,13 @@ class RequestsFetcher(FetcherInterface):
         self._session.verify = True
         self._session.trust_env = False  # no proxy or CA bundle taken from the environment
         self._session.headers["User-Agent"] = user_agent
+        self._responses: list[requests.Response] = []  # closed by close(), even if a download was abandoned
 
     def close(self) -> None:
+        """Hang up every response (a refused download may not have been read to its end)."""
+        for response in self._responses:
+            response.close()
+        self._responses.clear()
         self._session.close()
 
     def _fetch(self, url: str) -> Iterator[bytes]:
@@ -67,6 +72,7 @@ class RequestsFetcher(FetcherInterface):
             response = self._session.get(url, stream=True, timeout=self._timeout, allow_redirects=False)
         except requests.Timeout as exc:
             raise exceptions.SlowRetrievalError(f"{url}: no answer in {self._timeout[0]} s") from exc
+        self._responses.append(response)
         if response.status_code != 200:
             response.close()
             raise exceptions.DownloadHTTPError(f"{url}: HTTP {response.status_code}", response.status_code)

@@ -126,6 +126,8 @@ class UpdateState:
         with self._lock:
             record = self._records.get(kind) or UpdateRecord(kind)
             record = replace(record, **fields)
+            if reason:
+                record.reason = reason
             if status is not None:
                 record.status, record.reason = status, reason
                 record.history = [*record.history, {"utc": self._stamp(), "status": status, "version": version,
@@ -168,6 +170,7 @@ class ModelUpdates:
                  max_model_bytes: int = MAX_MODEL_BYTES, clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
         self._source = source
+        source.base()  # an http URL to another machine is refused here, before any check
         self._folder = make_private_dir(Path(folder))
         self._fetcher_factory = fetcher_factory
         self._max_model_bytes = max_model_bytes
@@ -194,18 +197,18 @@ class ModelUpdates:
             try:
                 return self._check(kind, install)
             except UpdateRefused as exc:
-                logger.warning("%s update refused: %s", kind, exc)
+                logger.warning("%s update refused: %s", kind, str(exc))
                 return self.state.change(kind, REFUSED, None, str(exc))
             except tuf_errors.DownloadLengthMismatchError as exc:
                 return self._refused(kind, "the server sent more than the signed length (endless data)", exc)
             except tuf_errors.DownloadError as exc:
-                logger.info("%s update check: no answer from the update server (%s)", kind, exc)
+                logger.info("%s update check: no answer from the update server (%s)", kind, str(exc))
                 return self.state.change(kind, OFFLINE, None, f"update server not reachable: {_cause(exc)}")
             except tuf_errors.RepositoryError as exc:
                 return self._refused(kind, _repository_words(exc), exc)
 
     def _refused(self, kind: str, words: str, exc: Exception) -> UpdateRecord:
-        logger.warning("%s update refused: %s (%s)", kind, words, exc)
+        logger.warning("%s update refused: %s (%s)", kind, words, str(exc))  # a string: no traceback kept
         return self.state.change(kind, REFUSED, None, f"{words}: {exc}")
 
     def _check(self, kind: str, install: bool) -> UpdateRecord:

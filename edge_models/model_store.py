@@ -233,14 +233,17 @@ class ModelStore:
             return self._switch(kind, staging, manifest)
 
     def rollback(self, kind: str) -> tuple[Path, ModelManifest]:
-        """Go back to the previous model of `kind`; the one rolled back from is removed."""
+        """Go back to the previous model of `kind`; the one rolled back from is removed.
+
+        The first installed model has no previous slot: it goes back to the bundled starter model.
+        """
         with self._lock:
             slots = self._slots(kind)
-            if slots["previous"] is None:
+            if slots["previous"] is None and (slots["active"] is None or not self._has_bundled(kind)):
                 raise NothingToRollBackError(f"no previous {kind} model to roll back to")
             self._write_slots(kind, {"active": slots["previous"], "previous": None})
             self._remove_slot(kind, slots["active"])
-            logger.info("rolled %s back to slot %s", kind, slots["previous"])
+            logger.info("rolled %s back to %s", kind, slots["previous"] or "the bundled model")
         return self.active(kind)
 
     # -- staging and switching -------------------------------------------------------------
@@ -331,6 +334,9 @@ class ModelStore:
                 _remove(entry)
                 removed.append(entry.name)
         return removed
+
+    def _has_bundled(self, kind: str) -> bool:
+        return self._bundled is not None and (self._bundled / kind / MANIFEST_FILE).is_file()
 
     def _bundled_model(self, kind: str) -> tuple[Path, ModelManifest]:
         folder = self._bundled / kind if self._bundled is not None else None

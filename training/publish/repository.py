@@ -187,12 +187,19 @@ def _check_new_version(manifest: ModelManifest, versions: list[str], allow_older
 def refresh_expiring(repo_dir: Path, keys_dir: Path, clock: Clock = utc_now) -> None:
     """Re-sign timestamp (always) and snapshot (when it expires within two days), newer versions."""
     repo_dir, now = Path(repo_dir), clock()
-    signers = _online_signers(repo_dir, keys_dir)
     snapshot = load_snapshot(repo_dir)
     if snapshot.signed.expires - now < SNAPSHOT_RENEW_WITHIN:
+        signers = _online_signers(repo_dir, keys_dir)
         _write_snapshot_and_timestamp(repo_dir, signers, snapshot.signed.meta["targets.json"].version, now)
         return
-    _write_timestamp(repo_dir, signers["timestamp"], snapshot.signed.version, now)
+    resign_timestamp(repo_dir, keys_dir, clock)
+
+
+def resign_timestamp(repo_dir: Path, keys_dir: Path, clock: Clock = utc_now) -> None:
+    """A new timestamp version for the current snapshot, valid TIMESTAMP_EXPIRY from now."""
+    repo_dir = Path(repo_dir)
+    signer = _online_signers(repo_dir, keys_dir)["timestamp"]
+    _write_timestamp(repo_dir, signer, load_timestamp(repo_dir).signed.snapshot_meta.version, clock())
 
 
 # -- reading the repository ---------------------------------------------------------------------
