@@ -364,3 +364,43 @@ def _repository_words(exc: tuf_errors.RepositoryError) -> str:
     if isinstance(exc, tuf_errors.LengthOrHashMismatchError):
         return "a downloaded file is not the one that was signed (changed or damaged)"
     return "the server's signed data failed verification"
+
+
+CHECK_PERIOD_S = 6 * 3600.0  # a laptop looks for updates every six hours, and when asked
+
+
+class PeriodicChecks:
+    """Checks every kind every `period_s` on its own thread, and at once on `check_now()`."""
+
+    def __init__(self, updates: ModelUpdates, kinds: tuple[str, ...], period_s: float = CHECK_PERIOD_S) -> None:
+        self._updates, self._kinds, self._period_s = updates, kinds, period_s
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="model-update-checks", daemon=True)
+        self.rounds = 0  # completed rounds of checks
+
+    def start(self) -> PeriodicChecks:
+        self._thread.start()
+        return self
+
+    def check_now(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()  # a check_now() during this round brings the next round at once
+            for kind in self._kinds:
+                if self._stopping:
+                    return
+                try:
+                    self._updates.check_for_update(kind)
+                except Exception:  # a bug in one check must not end checking for the session
+                    logger.exception("update check of %s failed", kind)
+            self.rounds += 1
+            self._wake.wait(self._period_s)

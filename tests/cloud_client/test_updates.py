@@ -17,7 +17,8 @@ from bench.update_attacks import (
 )
 from cloud_client.tuf_fetcher import InsecureUrlError
 from cloud_client.updates import (
-    INSTALLED, OFFLINE, PINNED, REFUSED, ROLLED_BACK, UP_TO_DATE, ModelUpdates, UpdateSource, UpdateState,
+    INSTALLED, OFFLINE, PINNED, REFUSED, ROLLED_BACK, UP_TO_DATE, ModelUpdates, PeriodicChecks, UpdateSource,
+    UpdateState,
 )
 from desktop.feedback.hr_worker import HeartRateFeedbackWorker
 from desktop.sources.events import FeedbackEvent
@@ -188,3 +189,15 @@ def test_a_live_failure_of_a_model_no_longer_active_changes_nothing(lab):
     lab.install_baseline()
     assert lab.updates.report_live_failure(KIND, BUNDLED_HR_VERSION, "late report") is None
     assert lab.active_version() == BASELINE
+
+
+def test_periodic_checks_install_on_demand_and_stop_cleanly(lab):
+    checks = PeriodicChecks(lab.updates, (KIND,), period_s=3600.0).start()
+    try:
+        wait_until(lambda: checks.rounds >= 1, WAIT_S, "the first round of checks")
+        assert lab.active_version() == BUNDLED_HR_VERSION  # nothing published yet
+        lab.publish(BASELINE)
+        checks.check_now()  # the coach's "check for updates"
+        wait_until(lambda: lab.active_version() == BASELINE, WAIT_S, "the update installed on demand")
+    finally:
+        checks.stop()
