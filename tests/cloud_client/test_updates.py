@@ -7,7 +7,6 @@ and each bad model comes from bench.update_attacks, which the soak plays too.
 from __future__ import annotations
 
 import math
-import threading
 
 import pytest
 
@@ -21,9 +20,8 @@ from cloud_client.updates import (
     UpdateState,
 )
 from desktop.feedback.hr_worker import HeartRateFeedbackWorker
-from desktop.sources.events import FeedbackEvent
 from edge_models.model_store import LiveModelCheck
-from tests.desktop.feedback.test_hr_worker import simulated_session
+from tests.desktop.feedback.test_hr_worker import Collector, simulated_session
 from tests.support.waiting import wait_until
 from training.publish.repository import METADATA_DIR, init_repository
 from training.publish.serve import RepositoryServer
@@ -141,20 +139,6 @@ def test_plain_http_is_refused_except_to_this_machine(lab, tmp_path, url):
         ModelUpdates(lab.store, UpdateSource(url, b"{}"), tmp_path / "updates")
 
 
-class Collector(list):
-    def __init__(self):
-        super().__init__()
-        self.lock = threading.Lock()
-
-    def __call__(self, event):
-        with self.lock:
-            self.append(event)
-
-    def forecasts(self):
-        with self.lock:
-            return [e for e in self if isinstance(e, FeedbackEvent) and e.kind == "hr_forecast"]
-
-
 def test_the_heart_rate_worker_goes_back_to_the_old_model_when_the_new_one_fails_live(lab):
     lab.install_baseline()
     lab.publish(NEXT, non_finite_live_model(lab))
@@ -167,7 +151,7 @@ def test_the_heart_rate_worker_goes_back_to_the_old_model_when_the_new_one_fails
     try:
         for event in simulated_session(199):
             worker.on_event(event)
-        wait_until(lambda: any(f.model_version == BASELINE for f in sink.forecasts()), WAIT_S,
+        wait_until(lambda: any(f.model_version == BASELINE for f in sink.of("hr_forecast")), WAIT_S,
                    "forecasts from the model before")
     finally:
         worker.stop()
@@ -175,7 +159,7 @@ def test_the_heart_rate_worker_goes_back_to_the_old_model_when_the_new_one_fails
     assert check.failure is not None and "non-finite" in check.failure
     assert lab.active_version() == BASELINE
     assert lab.updates.state.get(KIND).status == ROLLED_BACK
-    shown = [v for f in sink.forecasts() for k, v in f.payload.items() if k.endswith("_bpm")]
+    shown = [v for f in sink.of("hr_forecast") for k, v in f.payload.items() if k.endswith("_bpm")]
     assert shown and all(math.isfinite(v) for v in shown if v is not None)
 
 
