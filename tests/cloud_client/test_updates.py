@@ -6,7 +6,9 @@ and each bad model comes from bench.update_attacks, which the soak plays too.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -20,10 +22,13 @@ from cloud_client.updates import (
     UpdateState,
 )
 from desktop.feedback.hr_worker import HeartRateFeedbackWorker
-from edge_models.model_store import LiveModelCheck
+from edge_models.manifest import load_manifest, save_manifest
+from edge_models.model_store import BUNDLED_MODELS_DIR, LiveModelCheck
+from edge_models.movement_live import LiveMovementClassifier
 from tests.desktop.feedback.test_hr_worker import Collector, simulated_session
+from tests.edge_models.test_movement_live import _up_down
 from tests.support.waiting import wait_until
-from training.publish.repository import METADATA_DIR, init_repository
+from training.publish.repository import METADATA_DIR, init_repository, publish_model
 from training.publish.serve import RepositoryServer
 
 BUNDLED_HR_VERSION = "2.2.0"
@@ -185,3 +190,26 @@ def test_periodic_checks_install_on_demand_and_stop_cleanly(lab):
         wait_until(lambda: lab.active_version() == BASELINE, WAIT_S, "the update installed on demand")
     finally:
         checks.stop()
+
+
+def test_the_movement_classifier_goes_back_to_the_old_model_when_the_new_one_errs_live(lab):
+    """A signed 'movement' model that is really the heart-rate network: it passes its own smoke
+    test, then every live window fails to fit it."""
+    bundled = load_manifest(BUNDLED_MODELS_DIR / "movement" / "manifest.json")
+    bundle = lab.bundle("1.1.0", kind="heart_rate")
+    wrong = dataclasses.replace(load_manifest(bundle / "manifest.json"), kind="movement", name="movement",
+                                labels=bundled.labels)
+    save_manifest(wrong, bundle / "manifest.json")
+    publish_model(lab.repo, bundle, lab.keys)
+    assert lab.check("movement").status == INSTALLED and lab.active_version("movement") == "1.1.0"
+
+    check = LiveModelCheck("movement", "1.1.0", lab.updates.report_live_failure)
+    with LiveMovementClassifier(*lab.store.active("movement"), live_check=check) as classifier:
+        t_s, poses = _up_down(-1.0)
+        results = [r for t, p in zip(t_s, poses) if (r := classifier.update(SimpleNamespace(landmarks=p), float(t)))]
+
+    assert "a live run failed" in check.failure
+    assert classifier.model_version == bundled.version and results  # feedback went on, from the old model
+    assert lab.active_version("movement") == bundled.version
+    record = lab.updates.state.get("movement")
+    assert record.status == ROLLED_BACK and "1.1.0" in record.rejected
