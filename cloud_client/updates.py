@@ -191,7 +191,11 @@ class ModelUpdates:
     # -- checking -------------------------------------------------------------------------------
 
     def check_for_update(self, kind: str, install: bool = True) -> UpdateRecord:
-        """One check for `kind`: install the chosen version if it is new and passes every check."""
+        """One check for `kind`: install the chosen version if it is new and passes every check.
+
+        Whatever the server does, the answer is a record (refused, offline, rolled back...); only
+        this laptop's own faults pass through: OSError (disk full) and a damaged model store.
+        """
         with self._lock:
             self.state.change(kind, active_version=self._active_version(kind), checked_utc=self.state.stamp())
             try:
@@ -206,6 +210,8 @@ class ModelUpdates:
                 return self.state.change(kind, OFFLINE, None, f"update server not reachable: {_cause(exc)}")
             except tuf_errors.RepositoryError as exc:
                 return self._refused(kind, _repository_words(exc), exc)
+            except ManifestError as exc:  # a version string in signed metadata that is not a version
+                return self._refused(kind, "the signed metadata names no usable version", exc)
 
     def _refused(self, kind: str, words: str, exc: Exception) -> UpdateRecord:
         logger.warning("%s update refused: %s (%s)", kind, words, str(exc))  # a string: no traceback kept
@@ -242,16 +248,17 @@ class ModelUpdates:
         versions, newest = list(latest.custom.get("versions", [])), str(latest.custom.get("version"))
         wanted = record.pinned_version or newest
         if wanted == active:
-            status = PINNED if record.pinned_version else UP_TO_DATE
-            self.state.change(kind, status, active, f"{kind} {active} is active",
-                              available_version=None if status == UP_TO_DATE else newest)
+            pinned = record.pinned_version is not None and newest != active
+            self.state.change(kind, PINNED if pinned else UP_TO_DATE, active,
+                              f"pinned to {active}; {newest} is published" if pinned else f"{kind} {active} is active",
+                              available_version=newest if pinned else None)
             return None
         if wanted not in versions:
             raise UpdateRefused(f"pinned {kind} {wanted} is not published (published: {versions})")
         if wanted in record.rejected:
             self.state.change(kind, ROLLED_BACK, wanted, record.rejected[wanted], available_version=wanted)
             return None
-        if not record.pinned_version and parse_version(wanted) < parse_version(active):
+        if not record.pinned_version and active is not None and parse_version(wanted) < parse_version(active):
             raise UpdateRefused(f"{kind} {wanted} is older than the active {active}: not installing a rollback")
         return wanted
 
