@@ -34,7 +34,7 @@ from edge_models.runtime import ModelRunner
 from training.publish.keys import new_signer
 from training.publish.repository import (
     METADATA_DIR, TARGETS_DIR, init_repository, load_snapshot, load_targets, load_timestamp, model_target_path,
-    publish_model, resign_timestamp,
+    online_signers, publish_model, resign_timestamp,
 )
 from training.publish.serve import QuietHandler, RepositoryServer
 
@@ -256,8 +256,6 @@ def _serve_bytes(data: bytes) -> Callable[[QuietHandler], None]:
 def _forge_targets(lab: UpdateLab, targets_signer, others_signer=None) -> None:
     """New targets (with NEXT's tampered model) signed by `targets_signer`; snapshot and timestamp
     by `others_signer`, or by the repository's real online keys when None (those keys stolen)."""
-    from training.publish.repository import _online_signers  # the attacker holds the online keys
-
     lab.publish(NEXT)
     tampered_model_bytes = b"\0" * 1024
     targets = load_targets(lab.repo)
@@ -265,7 +263,7 @@ def _forge_targets(lab: UpdateLab, targets_signer, others_signer=None) -> None:
     forged = info  # the entry in the targets loaded above, rewritten
     forged.length, forged.hashes = len(tampered_model_bytes), {"sha256": _sha256(tampered_model_bytes)}
     (lab.repo / TARGETS_DIR / forged.get_prefixed_paths()[0]).write_bytes(tampered_model_bytes)
-    signers = _online_signers(lab.repo, lab.keys)
+    signers = online_signers(lab.repo, lab.keys)  # the attacker holds the online keys
     snapshot_signer = others_signer or signers["snapshot"]
     timestamp_signer = others_signer or signers["timestamp"]
     now = _now()

@@ -124,7 +124,7 @@ def publish_model(repo_dir: Path, bundle_dir: Path, keys_dir: Path, clock: Clock
     """
     repo_dir, bundle_dir, now = Path(repo_dir), Path(bundle_dir), clock()
     manifest = _bundle_manifest(bundle_dir)
-    signers = _online_signers(repo_dir, keys_dir)
+    signers = online_signers(repo_dir, keys_dir)
     targets = load_targets(repo_dir)
     versions = published_versions(targets.signed, manifest.kind)
     _check_new_version(manifest, versions, allow_older)
@@ -189,7 +189,7 @@ def refresh_expiring(repo_dir: Path, keys_dir: Path, clock: Clock = utc_now) -> 
     repo_dir, now = Path(repo_dir), clock()
     snapshot = load_snapshot(repo_dir)
     if snapshot.signed.expires - now < SNAPSHOT_RENEW_WITHIN:
-        signers = _online_signers(repo_dir, keys_dir)
+        signers = online_signers(repo_dir, keys_dir)
         _write_snapshot_and_timestamp(repo_dir, signers, snapshot.signed.meta["targets.json"].version, now)
         return
     resign_timestamp(repo_dir, keys_dir, clock)
@@ -198,7 +198,7 @@ def refresh_expiring(repo_dir: Path, keys_dir: Path, clock: Clock = utc_now) -> 
 def resign_timestamp(repo_dir: Path, keys_dir: Path, clock: Clock = utc_now) -> None:
     """A new timestamp version for the current snapshot, valid TIMESTAMP_EXPIRY from now."""
     repo_dir = Path(repo_dir)
-    signer = _online_signers(repo_dir, keys_dir)["timestamp"]
+    signer = online_signers(repo_dir, keys_dir)["timestamp"]
     _write_timestamp(repo_dir, signer, load_timestamp(repo_dir).signed.snapshot_meta.version, clock())
 
 
@@ -226,7 +226,7 @@ def _role_key(root: Metadata[Root], role: str):
     return root.signed.get_key(root.signed.roles[role].keyids[0])
 
 
-def _online_signers(repo_dir: Path, keys_dir: Path) -> dict[str, Signer]:
+def online_signers(repo_dir: Path, keys_dir: Path) -> dict[str, Signer]:
     root = load_root(repo_dir)
     return {role: load_signer(online_key_path(keys_dir, role), _role_key(root, role)) for role in ONLINE_ROLES}
 
