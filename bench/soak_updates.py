@@ -4,7 +4,7 @@ Prints `name=value` lines:
 - update.attacks_tried: attacks played against a laptop with a model installed (at least 8)
 - update.attacks_refused: of those, refused with the expected reason, the old model still active
   and running (must equal attacks_tried)
-- update.bad_models_published: correctly signed models that fail to load, fail their smoke test
+- update.bad_models_published: correctly signed models that fail to load, crash LiteRT, fail their smoke test
   or give non-finite outputs live
 - update.bad_models_rolled_back: of those, rolled back by the laptop itself with the reason
   recorded, the old model active and running (must equal bad_models_published)

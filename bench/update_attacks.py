@@ -299,6 +299,18 @@ def unloadable_model(lab: UpdateLab) -> Path:
     return bundle
 
 
+def litert_crashing_model(lab: UpdateLab) -> Path:
+    """An int8 model whose output scale is zero (a converter's bug): LiteRT aborts the process
+    that loads it (SIGABRT, no Python exception), so only a child process may try."""
+    bundle = lab.bundle(NEXT)
+    model = bundle / "model.tflite"
+    with ModelRunner.from_path(model) as runner:
+        scale = np.float32(runner.output_specs[0].quantization[0])
+    _patch_bytes(model, scale.tobytes(), np.float32(0.0).tobytes())
+    _refresh_manifest(bundle)
+    return bundle
+
+
 def wrong_golden_model(lab: UpdateLab) -> Path:
     """A model whose golden outputs are not what it gives: the smoke test fails."""
     bundle = lab.bundle(NEXT)
@@ -401,6 +413,7 @@ class BadModel:
 
 BAD_MODELS = (
     BadModel("model LiteRT cannot load", unloadable_model, "cannot load", live=False),
+    BadModel("model that crashes LiteRT", litert_crashing_model, "LiteRT crashed", live=False),
     BadModel("model failing its smoke test", wrong_golden_model, "off by", live=False),
     BadModel("model with non-finite outputs live", non_finite_live_model, "non-finite", live=True),
 )

@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import asdict, dataclass, field, replace
@@ -57,6 +60,21 @@ MAX_MODEL_BYTES = 64 * 1024 * 1024  # no model of ours comes near; a bigger targ
 MODEL_FILES = ("model.tflite", "manifest.json", "golden.npz")
 STATE_FILE = "state.json"
 HISTORY_KEPT = 20  # events kept per kind for the Models screen
+SMOKE_TEST_TIMEOUT_S = 120.0  # loading and running a few golden inputs takes about a second
+# The smoke test of a downloaded model runs in a child Python: a model file that crashes LiteRT
+# (it aborts the process on some malformed quantization parameters) kills the child, not the app.
+_SMOKE_TEST_CHILD = """
+import sys
+from pathlib import Path
+from edge_models.manifest import load_manifest
+from edge_models.model_store import GoldenCheckError, check_golden
+model = Path(sys.argv[1])
+try:
+    check_golden(model, load_manifest(model.parent / "manifest.json"))
+except GoldenCheckError as exc:
+    print(exc)
+    sys.exit(1)
+"""
 
 # What a record's status means (the Models screen shows these):
 UP_TO_DATE = "up_to_date"  # the newest published version (or the pinned one) is active
@@ -286,7 +304,7 @@ class ModelUpdates:
                 updater.download_target(info, str(folder / name))  # length and sha256 checked first
             manifest = self._verified_manifest(folder, kind, version, model_info)
             try:
-                self._store.install(kind, folder / "model.tflite", manifest)
+                self._store.install(kind, folder / "model.tflite", manifest, golden_check=check_golden_in_child)
             except GoldenCheckError as exc:
                 return self._reject(kind, version, f"{kind} {version} failed its check on this laptop: {exc}")
             except ModelFileMismatchError as exc:
@@ -353,6 +371,23 @@ class ModelUpdates:
             return self._store.active(kind)[1].version
         except ModelStoreError:
             return None
+
+
+def check_golden_in_child(model_path: Path, manifest: ModelManifest) -> None:
+    """The store's golden check on a staged model, in a child Python (a GoldenCheck)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        child = subprocess.run([sys.executable, "-c", _SMOKE_TEST_CHILD, str(model_path)], env=env,
+                               capture_output=True, text=True, timeout=SMOKE_TEST_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise GoldenCheckError(f"{manifest.kind} {manifest.version}: its smoke test did not finish "
+                               f"in {SMOKE_TEST_TIMEOUT_S:.0f} s") from exc
+    if child.returncode == 0:
+        return
+    if child.returncode < 0:
+        raise GoldenCheckError(f"LiteRT crashed on the new {manifest.kind} model (signal {-child.returncode})")
+    said = (child.stdout.strip() or child.stderr.strip()).splitlines()
+    raise GoldenCheckError(said[-1] if said else f"the smoke test failed (exit {child.returncode})")
 
 
 def _cause(exc: BaseException) -> str:
