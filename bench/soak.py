@@ -8,6 +8,7 @@ Prints `name=value` lines:
 - soak.crash_max_hr_loss_s: the longest stretch of heart rate received before a kill but not in
   the store afterwards (at most 1.0)
 - the soak.ble_* lines of bench.soak_ble
+- the update.* lines of bench.soak_updates (attacks on model updates, bad models rolled back)
 """
 
 from __future__ import annotations
@@ -106,13 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = crash_soak(args.crash_runs)
     from bench.soak_ble import run_ble_soak, soak_is_sound
+    from bench.soak_updates import run_update_soak, update_soak_is_sound
 
     ble_figures = run_ble_soak(drops=args.ble_drops)
     figures.update(ble_figures)
+    figures.update(update_figures := run_update_soak())
     for name, value in figures.items():
         print(f"{name}={int(value)}" if float(value).is_integer() else f"{name}={value:.3f}", flush=True)
     sound = (figures["soak.crash_corrupt"] == 0 and figures["soak.crash_max_hr_loss_s"] <= MAX_HR_LOSS_S
-             and soak_is_sound(ble_figures, min_drops=args.ble_drops))
+             and soak_is_sound(ble_figures, min_drops=args.ble_drops) and update_soak_is_sound(update_figures))
     return 0 if sound else 1
 
 

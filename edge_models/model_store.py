@@ -79,6 +79,10 @@ _TEMP_FILE_RE = re.compile(r"^\..+\.part$")  # write_file_atomically's and _copy
 GoldenCheck = Callable[[Path, ModelManifest], None]
 """A smoke test on a staged model file: returns if the model is fit to run, raises if not."""
 
+LIVE_CHECK_CALLS = 20  # a model's first live calls are watched: an error or a non-finite output fails it
+LiveFailureHandler = Callable[[str, str, str], "tuple[Path, ModelManifest] | None"]
+"""(kind, version, reason) -> the model to run instead (path, manifest), or None to carry on."""
+
 
 class ModelStoreError(Exception):
     """Base of the store's errors (the tree is in the module's docstring)."""
@@ -144,6 +148,40 @@ def _compare_golden_sample(runner: ModelRunner, golden: GoldenSet, i: int, sampl
                                    f"(tolerance {atol:.4g})")
 
 
+class LiveModelCheck:
+    """Watches a model's first `calls` live runs; the first error or non-finite output is reported once.
+
+    A feedback worker calls `observe(outputs)` after each run and `failed(exc)` when a run raises;
+    both return the model to switch to when the handler rolled the failing one back, else None.
+    """
+
+    def __init__(self, kind: str, version: str, on_failure: LiveFailureHandler,
+                 calls: int = LIVE_CHECK_CALLS) -> None:
+        self.kind, self.version = kind, version
+        self._on_failure = on_failure
+        self._calls_left = calls
+        self.failure: str | None = None
+
+    def observe(self, outputs: np.ndarray | dict[str, np.ndarray]) -> tuple[Path, ModelManifest] | None:
+        if self._calls_left <= 0 or self.failure is not None:
+            return None
+        self._calls_left -= 1
+        arrays = outputs.values() if isinstance(outputs, dict) else (outputs,)
+        if all(np.all(np.isfinite(np.asarray(a))) for a in arrays):
+            return None
+        return self._report("non-finite outputs in its first live calls")
+
+    def failed(self, exc: BaseException) -> tuple[Path, ModelManifest] | None:
+        if self._calls_left <= 0 or self.failure is not None:
+            return None
+        return self._report(f"a live run failed: {type(exc).__name__}: {exc}")
+
+    def _report(self, reason: str) -> tuple[Path, ModelManifest] | None:
+        self.failure = reason
+        logger.error("%s model %s: %s", self.kind, self.version, reason)
+        return self._on_failure(self.kind, self.version, reason)
+
+
 class ModelStore:
     """The models installed on this laptop, one active and one previous per kind."""
 
@@ -195,14 +233,17 @@ class ModelStore:
             return self._switch(kind, staging, manifest)
 
     def rollback(self, kind: str) -> tuple[Path, ModelManifest]:
-        """Go back to the previous model of `kind`; the one rolled back from is removed."""
+        """Go back to the previous model of `kind`; the one rolled back from is removed.
+
+        The first installed model has no previous slot: it goes back to the bundled starter model.
+        """
         with self._lock:
             slots = self._slots(kind)
-            if slots["previous"] is None:
+            if slots["previous"] is None and (slots["active"] is None or not self._has_bundled(kind)):
                 raise NothingToRollBackError(f"no previous {kind} model to roll back to")
             self._write_slots(kind, {"active": slots["previous"], "previous": None})
             self._remove_slot(kind, slots["active"])
-            logger.info("rolled %s back to slot %s", kind, slots["previous"])
+            logger.info("rolled %s back to %s", kind, slots["previous"] or "the bundled model")
         return self.active(kind)
 
     # -- staging and switching -------------------------------------------------------------
@@ -293,6 +334,9 @@ class ModelStore:
                 _remove(entry)
                 removed.append(entry.name)
         return removed
+
+    def _has_bundled(self, kind: str) -> bool:
+        return self._bundled is not None and (self._bundled / kind / MANIFEST_FILE).is_file()
 
     def _bundled_model(self, kind: str) -> tuple[Path, ModelManifest]:
         folder = self._bundled / kind if self._bundled is not None else None

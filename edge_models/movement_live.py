@@ -27,7 +27,7 @@ import numpy as np
 from edge_models.features import movement as mv
 from edge_models.features.hr import FeatureError
 from edge_models.manifest import ModelManifest, load_manifest
-from edge_models.model_store import BUNDLED_MODELS_DIR, ModelStore
+from edge_models.model_store import BUNDLED_MODELS_DIR, LiveModelCheck, ModelStore
 from edge_models.runtime import ModelRunner, RunnerOptions
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class LiveMovementClassifier:
     """The movement model on one athlete's live pose stream (a `MovementTracker`)."""
 
     def __init__(self, model_path: Path, manifest: ModelManifest, run_period_s: float = RUN_PERIOD_S,
-                 phase_from: str = PHASE_FROM) -> None:
+                 phase_from: str = PHASE_FROM, live_check: LiveModelCheck | None = None) -> None:
         if phase_from not in ("landmarks", "model"):
             raise ValueError(f"phase_from is 'landmarks' or 'model', got {phase_from!r}")
         self._phase_from = phase_from
@@ -114,6 +114,7 @@ class LiveMovementClassifier:
         self.model_version = manifest.version
         self.labels = tuple(manifest.labels)
         self._runner = ModelRunner.create_from_options(RunnerOptions(model_path, num_threads=NUM_THREADS))
+        self._live_check = live_check  # a new model's first runs: a failure switches to the one before
         self._run_period_s = run_period_s
         self._poses: deque[tuple[float, np.ndarray]] = deque()
         self._last_run_s = -math.inf
@@ -172,7 +173,30 @@ class LiveMovementClassifier:
         if window is None:
             return None
         self._last_run_s = t_mono_s
-        return self._feedback(window, np.asarray(self._runner.run(window[None, ...]))[0])
+        output = self._run_model(window)
+        return None if output is None else self._feedback(window, output)
+
+    def _run_model(self, window: np.ndarray) -> np.ndarray | None:
+        """The model's output, or None when the live check just switched to the model before."""
+        check = self._live_check
+        try:
+            output = np.asarray(self._runner.run(window[None, ...]))[0]
+        except Exception as exc:
+            if check is None or not self._switch_to(check.failed(exc)):
+                raise
+            return None
+        return None if check is not None and self._switch_to(check.observe(output)) else output
+
+    def _switch_to(self, model: tuple[Path, ModelManifest] | None) -> bool:
+        if model is None:
+            return False
+        path, manifest = model
+        old, self._runner = self._runner, ModelRunner.create_from_options(
+            RunnerOptions(path, num_threads=NUM_THREADS))
+        old.close()
+        self.model_name, self.model_version, self.labels = manifest.name, manifest.version, tuple(manifest.labels)
+        logger.warning("movement feedback switched to %s %s", manifest.name, manifest.version)
+        return True
 
     def _feedback(self, window: np.ndarray, output: np.ndarray) -> dict:
         classes, model_phases = output[:len(self.labels)], output[len(self.labels):]

@@ -30,6 +30,7 @@ from edge_models.features.hr_insights import (ForecastBand, HrForecast, Response
                                               time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
 from edge_models.manifest import ModelManifest
+from edge_models.model_store import LiveModelCheck
 from edge_models.runtime import ModelRunner
 
 logger = logging.getLogger(__name__)
@@ -61,13 +62,15 @@ class HeartRateFeedbackWorker:
     """Runs the heart-rate model per athlete and emits FeedbackEvents on `sink`."""
 
     def __init__(self, sink: Sink, model_path: Path, manifest: ModelManifest, *,
-                 recovered_bpm: dict[str, float] | None = None, clock: Callable[[], float] = time.monotonic):
+                 recovered_bpm: dict[str, float] | None = None, clock: Callable[[], float] = time.monotonic,
+                 live_check: LiveModelCheck | None = None):
         self._sink = sink
         self._runner = ModelRunner.from_path(model_path)  # a bad model fails here, before recording
         self._manifest = manifest
         self._band = ForecastBand.from_metrics(manifest.metrics["int8"])
         self._recovered_bpm = dict(recovered_bpm or {})
         self._clock = clock
+        self._live_check = live_check  # a new model's first runs: a failure switches to the one before
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
         self._athletes: dict[str, _Athlete] = {}
         self._thread: threading.Thread | None = None
@@ -76,7 +79,7 @@ class HeartRateFeedbackWorker:
         self.failures = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, args=(self._runner,), name="hr-feedback", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="hr-feedback", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -95,15 +98,30 @@ class HeartRateFeedbackWorker:
             except queue.Full:
                 self.dropped += 1
 
-    def _run(self, runner: ModelRunner) -> None:
-        with runner:
+    def _run(self) -> None:
+        try:
             while (event := self._queue.get()) is not _STOP:
                 try:
-                    self._on_event(runner, event)
-                except Exception:  # one bad window must not end forecasts for the session
+                    self._on_event(self._runner, event)
+                except Exception as exc:  # one bad window must not end forecasts for the session
                     self.failures += 1
                     if self.failures == 1:  # the first with its traceback; the count is in the summary
                         logger.exception("heart-rate feedback failed on a %s", type(event).__name__)
+                    if self._live_check is not None:
+                        self._switch_to(self._live_check.failed(exc))
+        finally:
+            self._runner.close()
+
+    def _switch_to(self, model: tuple[Path, ModelManifest] | None) -> bool:
+        """Run `model` from now on (the live check rolled the failing one back); on the worker thread."""
+        if model is None:
+            return False
+        path, manifest = model
+        old, self._runner = self._runner, ModelRunner.from_path(path)
+        old.close()
+        self._manifest, self._band = manifest, ForecastBand.from_metrics(manifest.metrics["int8"])
+        logger.warning("heart-rate forecasts switched to %s %s", manifest.name, manifest.version)
+        return True
 
     def _on_event(self, runner: ModelRunner, event: object) -> None:
         if isinstance(event, HeartRateSample):
@@ -175,7 +193,10 @@ class HeartRateFeedbackWorker:
         if window is None:
             return  # not yet 20 s of heart rate since the start or the last hole
         t_s, hr_now = athlete.window.t_last_s, athlete.window.hr_now_bpm
-        ahead = decode_forecast(runner.run(window), hr_now)
+        raw = runner.run(window)
+        if self._live_check is not None and self._switch_to(self._live_check.observe(raw)):
+            return  # the failing model's output is never shown; the next forecast uses the one before
+        ahead = decode_forecast(raw, hr_now)
         forecast = HrForecast(t_s, hr_now, tuple(float(v) for v in ahead))
         athlete.last_forecast_t_s = t_s
         athlete.watch.add_forecast(forecast)
