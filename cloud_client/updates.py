@@ -154,6 +154,14 @@ class UpdateState:
             self._save()
             return replace(record)
 
+    def pin(self, kind: str, version: str) -> UpdateRecord:
+        """The coach keeps `version` of `kind`: checks install nothing else until unpinned."""
+        parse_version(version)
+        return self.change(kind, PINNED, version, f"pinned to {version} by the coach", pinned_version=version)
+
+    def unpin(self, kind: str) -> UpdateRecord:
+        return self.change(kind, UP_TO_DATE, None, "pin removed", pinned_version=None)
+
     def stamp(self) -> str:
         return self._stamp()
 
@@ -174,6 +182,27 @@ class UpdateState:
         make_private_dir(self._path.parent)
         payload = json.dumps({k: asdict(v) for k, v in self._records.items()}, indent=2, sort_keys=True)
         write_file_atomically(self._path, payload.encode("utf-8"))
+
+
+_STATUS_WORDS = {
+    UP_TO_DATE: "up to date", AVAILABLE: "an update is available", INSTALLING: "installing an update",
+    INSTALLED: "update installed", ROLLED_BACK: "update rolled back", REFUSED: "update refused",
+    OFFLINE: "update server not reached: the active model runs on", PINNED: "pinned",
+}
+
+
+def describe(record: UpdateRecord) -> str:
+    """One line for the coach: the state, the versions involved, why, and when it was last checked."""
+    words = [_STATUS_WORDS.get(record.status, record.status)]
+    if record.pinned_version:
+        words.append(f"kept at {record.pinned_version}")
+    if record.available_version and record.status in (AVAILABLE, INSTALLING):
+        words.append(f"version {record.available_version}")
+    if record.reason and record.status in (ROLLED_BACK, REFUSED, OFFLINE):
+        words.append(record.reason)
+    if record.checked_utc:
+        words.append(f"checked {record.checked_utc.replace('T', ' ').rstrip('Z')} UTC")
+    return " · ".join(words)
 
 
 class UpdateRefused(Exception):
@@ -199,12 +228,10 @@ class ModelUpdates:
 
     def pin(self, kind: str, version: str | None = None) -> UpdateRecord:
         """Pin `version` (default: the active one); checks then install nothing else."""
-        version = version or self._active_version(kind)
-        parse_version(version)
-        return self.state.change(kind, PINNED, version, f"pinned to {version} by the coach", pinned_version=version)
+        return self.state.pin(kind, version or self._active_version(kind))
 
     def unpin(self, kind: str) -> UpdateRecord:
-        return self.state.change(kind, UP_TO_DATE, None, "pin removed", pinned_version=None)
+        return self.state.unpin(kind)
 
     # -- checking -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from desktop.feedback.models import model_store
+from desktop.feedback.models import model_store, update_state
 from desktop.live_session import LiveSources
 from desktop.store import Store
 from desktop.ui.athletes_screen import AthletesScreen
@@ -48,7 +48,7 @@ def screens() -> list[Screen]:
         Screen("Live", "Ctrl+1", lambda ctx: LiveScreen(ctx.sources)),
         Screen("Sessions", "Ctrl+2", lambda ctx: SessionsScreen(ctx.store)),
         Screen("Athletes", "Ctrl+3", lambda ctx: AthletesScreen(ctx.store)),
-        Screen("Models", "Ctrl+4", lambda ctx: ModelsScreen(model_store(ctx.data_dir))),
+        Screen("Models", "Ctrl+4", lambda ctx: ModelsScreen(model_store(ctx.data_dir), update_state(ctx.data_dir))),
     ]
 
 

@@ -3,8 +3,9 @@
 A thin view of `edge_models.model_store.ModelStore`: one card per kind with the active model's
 name, version, held-out metrics, where it came from (the starter model shipped with Trackside, or
 an installed update, and the training data it was made from), the previous slot and a Rollback
-button (confirmed first: the model rolled back from is removed). Each card has a line for update
-state, which the model-update client (a later release) fills through `set_update_state`.
+button (confirmed first: the model rolled back from is removed). Each card also shows what the
+signed-update client says of that kind (`cloud_client.updates.UpdateState`: installed, rolled
+back and why, refused, offline) and lets the coach pin the active version.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from cloud_client.updates import UpdateState, describe
 from edge_models.manifest import MODEL_KINDS, ModelManifest
 from edge_models.model_store import BUNDLED_MODELS_DIR, ModelStore, ModelStoreError
 from desktop.ui.qt import (
@@ -24,15 +26,16 @@ logger = logging.getLogger(__name__)
 KIND_TITLES = {"pose": "Pose (skeleton and joint angles)", "movement": "Movement (class, phase, reps)",
                "heart_rate": "Heart rate (forecast and recovery)"}
 ROLLBACK_KEYS = {kind: f"Alt+{i + 1}" for i, kind in enumerate(MODEL_KINDS)}
+PIN_KEYS = {kind: f"Alt+Shift+{i + 1}" for i, kind in enumerate(MODEL_KINDS)}
 SHOWN_METRICS_BUILD = "int8"  # the laptop runs the int8 build: its held-out figures are the ones that count
-NO_UPDATE_STATE = "not checked (model updates over the network come in a later release)"
+NO_UPDATE_STATE = "not checked yet (updates come from the team's cloud once this laptop is enrolled)"
 DIGEST_SHOWN_CHARS = 12
 
 
 class _ModelCard(QGroupBox):
     """One kind: the active model, the previous slot, rollback and update state."""
 
-    def __init__(self, kind: str, on_rollback):
+    def __init__(self, kind: str, on_rollback, on_pin):
         super().__init__(KIND_TITLES.get(kind, kind))
         self.kind = kind
         grid = QGridLayout(self)
@@ -50,6 +53,9 @@ class _ModelCard(QGroupBox):
         self.rollback_button = action_button(f"Roll back {kind.replace('_', ' ')}", ROLLBACK_KEYS[kind],
                                              lambda: on_rollback(kind))
         grid.addWidget(self.rollback_button, 0, 2)
+        self.pin_button = action_button(f"Pin {kind.replace('_', ' ')}", PIN_KEYS[kind], lambda: on_pin(kind))
+        self.pin_button.setEnabled(False)
+        grid.addWidget(self.pin_button, 1, 2)
         grid.addWidget(self.status_label, 5, 0, 1, 3)
         grid.setColumnStretch(1, 1)
 
@@ -57,9 +63,11 @@ class _ModelCard(QGroupBox):
 class ModelsScreen(QWidget):
     """One card per model kind, read from the model store."""
 
-    def __init__(self, model_store: ModelStore, parent: QWidget | None = None):
+    def __init__(self, model_store: ModelStore, update_state: UpdateState | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self._models = model_store
+        self._updates = update_state
         self.confirm_box: QMessageBox | None = None
         use_screen_font(self)
         body = QWidget()
@@ -67,7 +75,7 @@ class ModelsScreen(QWidget):
         top = QHBoxLayout()
         top.addWidget(heading("Models on this laptop"), 1)
         top.addWidget(action_button("Refresh", "F5", self.refresh))
-        self.cards = {kind: _ModelCard(kind, self.ask_rollback) for kind in MODEL_KINDS}
+        self.cards = {kind: _ModelCard(kind, self.ask_rollback, self.toggle_pin) for kind in MODEL_KINDS}
         for card in self.cards.values():
             column.addWidget(card)
         column.addStretch(1)
@@ -97,6 +105,26 @@ class ModelsScreen(QWidget):
         card.previous_label.setText("none: nothing to roll back to" if previous is None else
                                     f"{previous[1].name} {previous[1].version} (made {previous[1].created_utc[:10]})")
         card.rollback_button.setEnabled(previous is not None)
+        self._fill_updates(card, manifest.version)
+
+    def _fill_updates(self, card: _ModelCard, active_version: str) -> None:
+        if self._updates is None:
+            return
+        record = self._updates.get(card.kind)
+        card.update_label.setText(describe(record) if record.checked_utc or record.history else NO_UPDATE_STATE)
+        card.pin_button.setEnabled(True)
+        card.pin_button.setText(f"Unpin {record.pinned_version} ({PIN_KEYS[card.kind]})" if record.pinned_version
+                                else f"Pin {active_version} ({PIN_KEYS[card.kind]})")
+
+    def toggle_pin(self, kind: str) -> None:
+        """Keep the active version of `kind` (updates skip every other), or let updates in again."""
+        if self._updates is None:
+            return
+        if self._updates.get(kind).pinned_version:
+            self._updates.unpin(kind)
+        else:
+            self._updates.pin(kind, self._models.active(kind)[1].version)
+        self.refresh()
 
     def set_update_state(self, kind: str, text: str) -> None:
         """What the update client says about this kind (checking, downloading, refused: why)."""

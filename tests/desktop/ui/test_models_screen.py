@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cloud_client.updates import ROLLED_BACK, UpdateState
 from desktop.ui.models_screen import ModelsScreen
 from desktop.ui.qt import QMessageBox, Qt
 from desktop.ui.screens_demo import install_updates
@@ -52,3 +53,24 @@ def test_the_update_line_shows_what_the_update_client_reports(qtbot, tmp_path):
     qtbot.addWidget(screen)
     screen.set_update_state("heart_rate", "2.3.0 downloaded, checked, installs at the next start")
     assert screen.cards["heart_rate"].update_label.text() == "2.3.0 downloaded, checked, installs at the next start"
+
+
+def test_update_state_is_shown_in_words_and_the_coach_pins_and_unpins_the_active_version(qtbot, tmp_path):
+    state_file = tmp_path / "updates" / "state.json"
+    client_side = UpdateState(state_file)  # what the signed-update client wrote after a failed update
+    client_side.change("movement", ROLLED_BACK, "1.3.0", "movement 1.3.0 failed live and was rolled back: "
+                       "non-finite output", checked_utc="2026-12-01T21:00:00Z")
+    models = install_updates(tmp_path / "models", "movement", ("1.1.0", "1.2.0"))
+    screen = ModelsScreen(models, UpdateState(state_file))
+    show_active(qtbot, screen)
+    card = screen.cards["movement"]
+    assert "rolled back" in card.update_label.text() and "non-finite output" in card.update_label.text()
+    assert card.pin_button.text().startswith("Pin 1.2.0")
+
+    qtbot.keyClick(screen, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert UpdateState(state_file).get("movement").pinned_version == "1.2.0"  # kept on disk for the client
+    assert "kept at 1.2.0" in card.update_label.text() and card.pin_button.text().startswith("Unpin 1.2.0")
+
+    card.pin_button.click()
+    assert UpdateState(state_file).get("movement").pinned_version is None
+    assert card.pin_button.text().startswith("Pin 1.2.0")
