@@ -70,8 +70,8 @@ class JobRunner(Protocol):
     book: JobBook
 
     def submit(self, spec: RetrainSpec, sessions: SessionSource, field_model_dir: Path,
-               out_dir: Path) -> JobRecord:
-        """Queue a job; returns its record in state 'queued'."""
+               runs_dir: Path) -> JobRecord:
+        """Queue a job writing its bundle to `runs_dir/<job_id>`; its record in state 'queued'."""
         ...
 
     def wait(self, job_id: str, timeout_s: float) -> JobRecord:
@@ -83,9 +83,10 @@ class JobRunner(Protocol):
 
 
 def _order(book: JobBook, spec: RetrainSpec, sessions: SessionSource, field_model_dir: Path,
-           out_dir: Path) -> JobOrder:
+           runs_dir: Path) -> JobOrder:
     record = book.new(spec.team, spec.kind)
-    return JobOrder(record.job_id, book.folder, spec, sessions, Path(field_model_dir), Path(out_dir))
+    return JobOrder(record.job_id, book.folder, spec, sessions, Path(field_model_dir),
+                    Path(runs_dir) / record.job_id)
 
 
 class ProcessJobRunner:
@@ -98,8 +99,8 @@ class ProcessJobRunner:
         self._futures: dict[str, Future] = {}
 
     def submit(self, spec: RetrainSpec, sessions: SessionSource, field_model_dir: Path,
-               out_dir: Path) -> JobRecord:
-        order = _order(self.book, spec, sessions, field_model_dir, out_dir)
+               runs_dir: Path) -> JobRecord:
+        order = _order(self.book, spec, sessions, field_model_dir, runs_dir)
         future = self._pool.submit(execute_job, order)
         future.add_done_callback(lambda f, job_id=order.job_id: self._after(job_id, f))
         self._futures[order.job_id] = future
@@ -144,8 +145,8 @@ class RayJobRunner:
         return {"num_gpus": 1, "num_cpus": 1} if gpus >= 1 else {"num_gpus": 0, "num_cpus": 1}
 
     def submit(self, spec: RetrainSpec, sessions: SessionSource, field_model_dir: Path,
-               out_dir: Path) -> JobRecord:
-        order = _order(self.book, spec, sessions, field_model_dir, out_dir)
+               runs_dir: Path) -> JobRecord:
+        order = _order(self.book, spec, sessions, field_model_dir, runs_dir)
         self._refs[order.job_id] = self._task.options(**self.resources()).remote(order)
         return self.book.get(order.job_id)
 
