@@ -14,6 +14,7 @@ ever imported inside that function, so it stays out of the service process.
 from __future__ import annotations
 
 import logging
+import os
 import multiprocessing
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -48,7 +49,7 @@ def execute_job(order: JobOrder) -> str:
 
     _logging.basicConfig(level=_logging.INFO)
     book = JobBook(order.jobs_folder)
-    book.update(order.job_id, state=RUNNING, line="started")
+    book.update(order.job_id, state=RUNNING, line=f"started in process {os.getpid()}")
 
     def progress(fraction: float, message: str) -> None:
         book.update(order.job_id, progress=fraction, line=message)

@@ -19,7 +19,8 @@ from edge_models.assets import data_dir
 TEAM = "harbour-rowing"
 TEAM_FILES = (("crewnerddata.tcx", "Ana"), ("testtcx_210614.tcx", "Ana"), ("invalidchar.tcx", "Ana"),
               ("testtcx.tcx", "Ben"))
-BUNDLED_HR = Path(__file__).resolve().parents[3] / "edge_models" / "bundled" / "heart_rate"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+BUNDLED_HR = REPO_ROOT / "edge_models" / "bundled" / "heart_rate"
 
 
 def rowing_file(name: str) -> Path:
@@ -83,3 +84,20 @@ def passed_job(team_store, worse_field_model, tmp_path_factory):
                          worse_field_model, tmp_path_factory.mktemp("runs") / "job-1",
                          lambda fraction, message: lines.append((fraction, message)))
     return result, lines
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """ONE local single-node Ray for the tests that need it, shut down at the end of the session.
+
+    Session-scoped fixtures start before each test's thread-leak check takes its "before" list,
+    so the threads Ray keeps in this process for its whole life are not counted as a test's leak;
+    one warm-up task starts the ones Ray only starts on first use.
+    """
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}})
+    ray.get(ray.remote(lambda: None).remote())
+    yield ray
+    ray.shutdown()
