@@ -13,36 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop.cli import main as trackside
-from edge_models.assets import data_dir
+from bench.bench_train import ROWING_SESSIONS, record_rowing_team, rowing_path
 
 TEAM = "harbour-rowing"
-TEAM_FILES = (("crewnerddata.tcx", "Ana"), ("testtcx_210614.tcx", "Ana"), ("invalidchar.tcx", "Ana"),
-              ("testtcx.tcx", "Ben"))
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BUNDLED_HR = REPO_ROOT / "edge_models" / "bundled" / "heart_rate"
-
-
-def rowing_file(name: str) -> Path:
-    path = data_dir() / "rowingdata" / "testdata" / name
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: the tests need the real rowing sessions (`make data`)", pytrace=False)
-    return path
 
 
 @pytest.fixture(scope="session")
 def team_store(tmp_path_factory) -> Path:
     """A laptop data folder holding four real recorded sessions of the team."""
-    folder = tmp_path_factory.mktemp("team") / "laptop"
-    assert trackside(["athletes", "add", "Ana", "--hr-max", "190", "--hr-rest", "50",
-                      "--data-dir", str(folder)]) == 0
-    assert trackside(["athletes", "add", "Ben", "--hr-max", "185", "--hr-rest", "55", "--no-consent",
-                      "--data-dir", str(folder)]) == 0
-    for name, athlete in TEAM_FILES:
-        assert trackside(["record", "--headless", "--hr", f"replay:{rowing_file(name)}?speed=max",
-                          "--no-feedback", "--athlete", f"{Path(name).stem}={athlete}",
-                          "--data-dir", str(folder)]) == 0
-    return folder
+    for name, _ in ROWING_SESSIONS:
+        if not rowing_path(name).is_file():
+            pytest.fail(f"{rowing_path(name)} is missing: the tests need the real rowing sessions "
+                        "(`make data`)", pytrace=False)
+    return record_rowing_team(tmp_path_factory.mktemp("team") / "laptop")
 
 
 def perturbed_copy(source_dir: Path, target_dir: Path, bias_offset: int) -> Path:
