@@ -57,7 +57,8 @@ def execute_job(order: JobOrder) -> str:
     try:
         result = run_retrain(order.spec, order.sessions, order.field_model_dir, order.out_dir, progress)
     except Exception as exc:  # the job failed: say why in its record, keep the service running
-        logger.exception("job %s failed", order.job_id)
+        expected = isinstance(exc, (FileNotFoundError, ValueError))  # missing data, bad input
+        logger.error("job %s failed: %s", order.job_id, exc, exc_info=not expected)
         book.update(order.job_id, state=FAILED, error=f"{type(exc).__name__}: {exc}",
                     line=traceback.format_exc(limit=3).strip().splitlines()[-1])
         return FAILED
