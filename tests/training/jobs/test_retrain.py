@@ -59,3 +59,18 @@ def test_a_spec_that_cannot_run_is_refused_before_any_work():
         RetrainSpec(TEAM, "sprint")
     with pytest.raises(SpecError, match="margin"):
         RetrainSpec(TEAM, "hr", hr_mae_margin=1.5)
+
+
+def test_a_movement_job_is_gated_against_the_field_model_on_the_same_held_out_clips(team_store, tmp_path):
+    from training.jobs.cli import BUNDLED
+
+    spec = RetrainSpec(TEAM, "movement", seed=0, small=True)
+    result = run_retrain(spec, StoreSessionSource(team_store), BUNDLED / "movement", tmp_path / "mv")
+    vs_field = result.gate["vs_field"]
+    assert vs_field["metric"] == "accuracy" and vs_field["margin"] == 0.01
+    manifest = load_manifest(result.out_dir / "manifest.json")
+    assert vs_field["new"] == pytest.approx(manifest.metrics["int8"]["accuracy"])
+    beats = vs_field["new"] >= vs_field["field"] + 0.01 - 1e-9
+    assert vs_field["passed"] == beats
+    assert (result.state == SUCCEEDED) == (beats and result.gate["int8_vs_float"]["passed"])
+    assert f"{vs_field['new']:.3f}" in vs_field["reason"] and f"{vs_field['field']:.3f}" in vs_field["reason"]
