@@ -14,6 +14,7 @@ Exit status: 0 the new model passed both gates, 1 a gate rejected it (nothing to
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -83,6 +84,29 @@ def _print_outcome(record: JobRecord) -> int:
         print(f"  {record.result['gate']['reason']}")
         print(f"  bundle: {record.result['out_dir']}")
     return EXIT_REJECTED if record.state == REJECTED else 0
+
+
+def show_jobs(data_dir: Path, job_id: str | None = None, as_json: bool = False) -> int:
+    """`trackside-cloud jobs [ID] [--json]`: every job's state and progress, or one job's log."""
+    from dataclasses import asdict
+
+    from training.jobs.records import JobBook
+
+    book = JobBook(Path(data_dir) / "jobs")
+    try:
+        records = [book.get(job_id)] if job_id else book.all()
+    except KeyError as exc:
+        print(f"jobs: {exc.args[0]}", file=sys.stderr)
+        return EXIT_FAILED
+    if as_json:
+        print(json.dumps([asdict(r) for r in records], indent=1))
+        return 0
+    for record in records:
+        print(f"{record.job_id}  {record.created_utc}  {record.team}  {record.kind}  {record.state}  "
+              f"{record.progress * 100:.0f} %")
+        for line in record.log if job_id else record.log[-1:]:
+            print(f"  {line}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,10 +56,11 @@ def _retrain_hr(spec: RetrainSpec, team: TeamSplit, field_dir: Path, out: Path,
     from edge_models.recordings import distinct_real_recordings
 
     team_train = [r for s in team.train for r in hr_recordings(s)]
-    public = distinct_recordings(distinct_real_recordings())
+    team_held = [r for s in team.held_out for r in hr_recordings(s)]
+    public = without_copies(distinct_recordings(distinct_real_recordings()), team_train + team_held)
     data = all_recordings(public + team_train)
     train = _evenly(data.train, SMALL_HR_WINDOWS) if spec.small else data.train
-    held = [held_out_windows(r).windows for s in team.held_out for r in hr_recordings(s)]
+    held = [held_out_windows(r).windows for r in team_held]
     held_out = concat([w for w in held if len(w)]) if any(len(w) for w in held) else None
     seed_everything(spec.seed)
     device = training_device()
@@ -101,6 +102,21 @@ def _hr_field(spec: RetrainSpec, held_out, scores: dict, field_path: Path, headl
     except ValueError as exc:  # the field model takes other inputs (another feature set)
         return cannot_compare("mae30_bpm", f"the field model cannot read these windows ({exc})")
     return beats_field_mae(scores["int8"]["mae30_bpm"], field_scores["mae30_bpm"], spec.hr_mae_margin)
+
+
+def without_copies(public: list, team: list) -> list:
+    """The public recordings minus any that is one of the team's sessions (the same heart-rate
+    series): a held-out team session must never reach training through the public corpus."""
+    team_keys = {_hr_key(r) for r in team}
+    kept = [r for r in public if _hr_key(r) not in team_keys]
+    if len(kept) < len(public):
+        logger.info("%d public recording(s) left out: they are the team's own sessions", len(public) - len(kept))
+    return kept
+
+
+def _hr_key(recording) -> bytes:
+    hr = recording.hr_bpm[np.isfinite(recording.hr_bpm)]
+    return np.round(hr).astype(np.int32).tobytes()
 
 
 def _evenly(windows, count: int):

@@ -27,3 +27,21 @@ def test_the_field_model_is_the_teams_published_one_else_the_bundled_one(tmp_pat
     published.mkdir(parents=True)
     (published / "model.tflite").write_bytes(b"int8 model")
     assert field_model_dir(tmp_path, "harbour", "hr") == published
+
+
+def test_jobs_lists_each_job_with_its_state_and_shows_one_jobs_log(tmp_path, capsys):
+    import json
+
+    from training.jobs.cli import show_jobs
+
+    main([str(tmp_path), "harbour", "--kind", "hr", "--store", str(tmp_path / "no-laptop")])
+    capsys.readouterr()
+    assert show_jobs(tmp_path) == 0
+    listed = capsys.readouterr().out
+    assert "harbour  hr  failed" in listed
+    job_id = listed.split()[0]
+    assert show_jobs(tmp_path, job_id, as_json=True) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["state"] == "failed" and record["log"][0].startswith("started in process")
+    assert show_jobs(tmp_path, "nosuchjob") == EXIT_FAILED
+    assert "no job" in capsys.readouterr().err

@@ -52,3 +52,13 @@ def test_coach_work_rest_marks_become_the_effort_the_features_read(team_store):
     time_s = session.channels[0].time_s
     assert np.all(effort[(time_s >= start_s + 60) & (time_s < start_s + 120)] == 1.0)
     assert np.all(effort[(time_s < start_s + 60) | (time_s >= start_s + 120)] == 0.0)
+
+
+def test_a_public_recording_that_is_one_of_the_teams_sessions_is_left_out_of_the_corpus(team_store):
+    from edge_models.recordings import read_recording
+    from training.jobs.retrain import without_copies
+    from bench.bench_train import rowing_path
+
+    team = [r for s in training_sessions(StoreSessionSource(team_store), TEAM) for r in hr_recordings(s)]
+    public = [read_recording(rowing_path(name)) for name in ("crewnerddata.tcx", "3x250m.tcx")]
+    assert [r.name for r in without_copies(public, team)] == ["3x250m"]
