@@ -26,7 +26,7 @@ WORK_REST_KINDS = ("work", "rest")  # the coach's interval marks on a session's 
 class AthleteRecord:
     """Who wore a strap, and whether their data may train a model."""
 
-    athlete_id: int | None
+    athlete_id: str | None  # the laptop's athlete id, or the cloud's athlete ref
     training: bool  # consent to training; an unknown wearer (no athlete record) never consented
 
 
@@ -158,7 +158,7 @@ def _record_from_store(store, session_id: str, consent: dict[int, bool]) -> Sess
 def _series(store, session_id: str, channel: str, athlete_id: int | None, consent: dict[int, bool],
             start_s: float) -> ChannelSeries:
     samples = store.hr_samples(session_id, channel)
-    athlete = AthleteRecord(athlete_id, consent.get(athlete_id, False))
+    athlete = AthleteRecord(None if athlete_id is None else str(athlete_id), consent.get(athlete_id, False))
     return ChannelSeries(
         channel, athlete,
         time_s=np.array([s.t_mono_s - start_s for s in samples], dtype=np.float64),
