@@ -135,8 +135,8 @@ class RayJobRunner:
         import ray
 
         self.book = JobBook(jobs_folder)
-        if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        if not ray.is_initialized():  # a cluster's address, else a local Ray of this machine's CPUs
+            ray.init(address=address) if address else ray.init(include_dashboard=False)
         self._ray = ray
         self._task = ray.remote(execute_job)
         self._refs: dict[str, object] = {}
