@@ -135,8 +135,8 @@ class RayJobRunner:
         import ray
 
         self.book = JobBook(jobs_folder)
-        if not ray.is_initialized():  # a cluster's address, else a local Ray of this machine's CPUs
-            ray.init(address=address) if address else ray.init(include_dashboard=False)
+        if not ray.is_initialized():
+            _start_ray(ray, address)
         self._ray = ray
         self._task = ray.remote(execute_job)
         self._refs: dict[str, object] = {}
@@ -165,3 +165,14 @@ class RayJobRunner:
     def close(self) -> None:
         """Forget the tasks; the Ray cluster is not ours to shut down."""
         self._refs.clear()
+
+
+def _start_ray(ray, address: str | None) -> None:
+    """Join the cluster at `address`; without one, start a local Ray on this machine's CPUs.
+
+    Ray refuses local-start options (CPUs, dashboard) when it joins a cluster: only the address.
+    """
+    if address:
+        ray.init(address=address)
+    else:
+        ray.init(include_dashboard=False)
