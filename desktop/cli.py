@@ -67,7 +67,10 @@ def _add_app(sub) -> None:
 
 def _open_app(args: argparse.Namespace, data_dir: Path) -> int:
     """The window; Qt is imported only here, so the headless commands never load it."""
+    from desktop.commands import check_app_arguments
     from desktop.ui.app import main as app_main
+
+    check_app_arguments(args, data_dir)
 
     args.data_dir = data_dir
     return app_main(args)

@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 def record(args: argparse.Namespace, data_dir: Path) -> int:
     if not args.headless:
-        raise CliError("the Trackside window is not part of this release yet: add --headless", EXIT_USAGE)
+        raise CliError("record runs without a window: add --headless, or record in the window with "
+                       "`trackside app --hr SPEC`", EXIT_USAGE)
     if not args.hr and not args.camera:
         raise CliError("nothing to record: give at least one --hr SPEC or a --camera SPEC", EXIT_USAGE)
     hr_sources, camera = _open_sources(args)
@@ -49,6 +50,21 @@ def record(args: argparse.Namespace, data_dir: Path) -> int:
             summary = _stop(recorder)
     _print_summary(summary, args.json)
     return _record_exit_code(summary)
+
+
+def check_app_arguments(args: argparse.Namespace, data_dir: Path) -> None:
+    """Before the window opens: every source opens and every athlete exists, or one clear line.
+
+    The sources are let go again at once (the window opens its own); interrupted sessions are
+    left as they are, for the window to offer."""
+    args.duration = None
+    hr_sources, camera = _open_sources(args)
+    del hr_sources  # not started: nothing to stop
+    if camera is not None:
+        camera.stop()  # never started: this releases the device or file
+    with Store.open(data_dir) as store:
+        for item in args.athlete:
+            _athlete_of(store, item)
 
 
 @contextlib.contextmanager
@@ -105,15 +121,21 @@ def _assigned_athletes(data_dir: Path, assignments: list[str]) -> dict[str, Athl
         for session_id in store.recover_interrupted():
             print(f"note: session {session_id} was interrupted; kept what was recorded", file=sys.stderr)
         for item in assignments:
-            channel, sep, name = item.partition("=")
-            if not sep or not channel or not name:
-                raise CliError(f"--athlete {item!r}: expected CHANNEL=NAME, e.g. sim-1=Alice", EXIT_USAGE)
-            athlete = store.athlete_by_name(name)
-            if athlete is None:
-                raise CliError(f"no athlete called {name!r}: add them with `trackside athletes add`")
+            channel, athlete = _athlete_of(store, item)
             profiles[channel] = AthleteProfile(athlete.id, athlete.name, athlete.hr_max_bpm,
                                                athlete.hr_rest_bpm, athlete.consent)
     return profiles
+
+
+def _athlete_of(store: Store, assignment: str):
+    """`CHANNEL=NAME` -> (channel, the athlete), or a clear refusal."""
+    channel, sep, name = assignment.partition("=")
+    if not sep or not channel or not name:
+        raise CliError(f"--athlete {assignment!r}: expected CHANNEL=NAME, e.g. sim-1=Alice", EXIT_USAGE)
+    athlete = store.athlete_by_name(name)
+    if athlete is None:
+        raise CliError(f"no athlete called {name!r}: add them with `trackside athletes add`")
+    return channel, athlete
 
 
 def _record_exit_code(summary: RecordingSummary) -> int:

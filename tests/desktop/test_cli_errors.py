@@ -69,8 +69,13 @@ def fingerprint(places: dict[str, str]) -> dict[str, str]:
 
 BAD_INPUTS = [
     # (argv, exit code, words the one line on stderr must hold); {name} is a place prepared above
-    ([], EXIT_USAGE, "required: command"),
     (["coach"], EXIT_USAGE, "invalid choice: 'coach'"),
+    # app (checked before the window opens)
+    (["app", "--hr", "nope:1"], EXIT_USAGE, "nope:1"),
+    (["app", "--hr", "replay:{file}"], EXIT_UNUSABLE, "a-file"),
+    (["app", "--camera", "file:{empty}/clip.mp4"], EXIT_UNUSABLE, "clip.mp4"),
+    (["app", "--hr", "sim:1", "--athlete", "Alice"], EXIT_USAGE, "CHANNEL=NAME"),
+    (["app", "--hr", "sim:1", "--athlete", "sim-1=Nobody", "--data-dir", "{data}"], EXIT_UNUSABLE, "Nobody"),
     # record
     (["record", "--hr", "sim:1"], EXIT_USAGE, "--headless"),
     (["record", "--headless"], EXIT_USAGE, "nothing to record"),
@@ -171,7 +176,7 @@ def commands_of(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -
 
 
 def test_every_command_has_bad_inputs_in_the_table():
-    tested = {tuple(argv[:2]) if argv[:1] != ["record"] else ("record",) for argv, *_ in BAD_INPUTS}
+    tested = {tuple(argv[:2]) if argv[:1] not in (["record"], ["app"]) else tuple(argv[:1]) for argv, *_ in BAD_INPUTS}
     assert commands_of(build_parser()) - tested == set()
 
 
