@@ -1,0 +1,110 @@
+"""Resumable uploads with tus semantics: the bytes live in the upload folder, the offset in the database.
+
+A chunk is checked against its checksum before a byte is written, written at the database's offset
+(the file is cut back to that offset first, so bytes of a chunk that never committed are dropped)
+and fsynced; only then does the offset move, in the same transaction that locked the upload row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cloud_client.protocol import HEADER_LENGTH, HEADER_OFFSET, ProtocolError, UploadCreate, checksum_matches
+from training.service.core.config import Settings
+from training.service.crud import utc_now
+from training.service.errors import ChecksumMismatch, Conflict, NotFound, TooLarge, Unprocessable
+from training.service.models import CloudSession, Device, Upload
+
+
+def upload_file(settings: Settings, upload_id: str) -> Path:
+    return settings.upload_dir / upload_id
+
+
+def create_upload(db: Session, settings: Settings, device: Device, request: UploadCreate) -> tuple[Upload | None,
+                                                                                                   dict | None]:
+    """(the upload to send bytes to, None) or (None, the answer) when the session is already in."""
+    try:
+        request.check(settings.max_upload_bytes)
+    except ProtocolError as exc:
+        raise Unprocessable(str(exc)) from None
+    if request.length > settings.max_upload_bytes:
+        raise TooLarge(f"a session bundle may be at most {settings.max_upload_bytes} bytes")
+    answer = committed_answer(db, device.team_id, request.session_id, request.sha256)
+    if answer is not None:
+        return None, answer
+    existing = db.scalar(select(Upload).where(
+        Upload.team_id == device.team_id, Upload.session_id == request.session_id,
+        Upload.sha256 == request.sha256, Upload.length == request.length))
+    if existing is not None:
+        return existing, None  # a replayed create: the same upload, not a second one
+    upload = Upload(id=str(uuid.uuid4()), team_id=device.team_id, device_id=device.id,
+                    session_id=request.session_id, length=request.length, sha256=request.sha256, offset=0,
+                    created_utc=utc_now())
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    upload_file(settings, upload.id).touch()
+    db.add(upload)
+    return upload, None
+
+
+def committed_answer(db: Session, team_id: int, session_id: str, sha256: str) -> dict | None:
+    """The stored answer when the session is in with this hash; 422 when it is in with another one."""
+    found = db.scalar(select(CloudSession).where(CloudSession.team_id == team_id,
+                                                 CloudSession.session_id == session_id))
+    if found is None or found.state != "committed":
+        return None
+    if found.sha256 != sha256:
+        raise Unprocessable(f"session {session_id} is already in the cloud with other content "
+                            f"(sha256 {found.sha256})", code="session_conflict")
+    return json.loads(found.answer_json)
+
+
+def team_upload(db: Session, device: Device, upload_id: str, *, lock: bool = False) -> Upload:
+    """The upload if it belongs to the device's team; 404 otherwise (another team's is not disclosed)."""
+    query = select(Upload).where(Upload.id == upload_id, Upload.team_id == device.team_id)
+    upload = db.scalar(query.with_for_update() if lock else query)
+    if upload is None:
+        raise NotFound("no such upload")
+    return upload
+
+
+def offset_headers(upload: Upload) -> dict[str, str]:
+    return {HEADER_OFFSET: str(upload.offset), HEADER_LENGTH: str(upload.length)}
+
+
+def append_chunk(db: Session, settings: Settings, device: Device, upload_id: str, offset: int,
+                 checksum: str | None, chunk: bytes) -> Upload:
+    """Write `chunk` at `offset`; 409 on another offset, 460 on a bad checksum, 413 past the length."""
+    upload = team_upload(db, device, upload_id, lock=True)
+    if offset != upload.offset:
+        raise Conflict(f"the upload is at offset {upload.offset}, not {offset}", headers=offset_headers(upload),
+                       code="offset_mismatch")
+    if offset + len(chunk) > upload.length:
+        raise TooLarge(f"the chunk runs past the declared length of {upload.length} bytes")
+    if not checksum_matches(checksum, chunk):
+        raise ChecksumMismatch("the chunk does not match its Upload-Checksum; send it again",
+                               headers=offset_headers(upload))
+    _write_at(upload_file(settings, upload.id), offset, chunk)
+    upload.offset = offset + len(chunk)
+    return upload
+
+
+def _write_at(path: Path, offset: int, chunk: bytes) -> None:
+    if not path.exists():
+        raise Conflict("the upload's bytes are gone; create the upload again", code="upload_lost")
+    with path.open("r+b") as out:
+        out.truncate(offset)
+        out.seek(offset)
+        out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def remove_upload(db: Session, settings: Settings, upload: Upload) -> None:
+    db.delete(upload)
+    upload_file(settings, upload.id).unlink(missing_ok=True)
