@@ -269,7 +269,7 @@ def _refusal(response: requests.Response) -> CloudError:
         kind = SessionConflict
     elif status == 413 or code == "bad_bundle":
         kind = BundleRefused
-    return kind(message, status, code, dict(response.headers))
+    return kind(message, status, code, response.headers)
 
 
 def _reason(exc: Exception) -> str:
