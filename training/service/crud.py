@@ -29,6 +29,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A time read back from the database as UTC (SQLite hands back naive datetimes)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def secret_hash(secret: str) -> str:
     """Tokens and codes are long random strings, so one unsalted SHA-256 is enough to keep them."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()

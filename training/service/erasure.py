@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from training.service.blobs import BlobStore
-from training.service.crud import utc_now
+from training.service.crud import as_utc, utc_now
 from training.service.errors import NotFound
 from training.service.models import CloudSession, Deletion, Device, SessionAthlete, SessionPart
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def deletion_answer(row: Deletion) -> dict:
     return {"request_id": row.request_id, "athlete_ref": row.athlete_ref, "parts_erased": row.parts_erased,
-            "done_utc": row.done_utc.isoformat()}
+            "done_utc": as_utc(row.done_utc).isoformat()}
 
 
 def find_deletion(db: Session, device: Device, request_id: str) -> Deletion:

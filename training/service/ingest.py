@@ -16,7 +16,7 @@ import json
 import logging
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -27,9 +27,9 @@ from cloud_client.protocol import (MANIFEST_NAME, MAX_MANIFEST_BYTES, ProtocolEr
                                    check_athlete_part, check_manifest, is_sha256, to_json)
 from training.service.blobs import BlobHashMismatch, BlobStore
 from training.service.core.config import Settings
-from training.service.crud import utc_now
+from training.service.crud import as_utc, utc_now
 from training.service.errors import Conflict, NotFound, Unprocessable
-from training.service.models import CloudSession, Device, SessionAthlete, SessionPart, Upload
+from training.service.models import CloudSession, Deletion, Device, SessionAthlete, SessionPart, Upload
 from training.service.uploads import committed_answer, team_upload, upload_file
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def commit_session(make_db: sessionmaker[Session], blobs: BlobStore, settings: S
         answer = committed_answer(db, device.team_id, session_id, sha256)
         if answer is not None:
             return answer
+        claimed_utc = utc_now()
         upload = _claim(db, device, session_id, upload_id, sha256, lease_s)
         path, length = upload_file(settings, upload.id), upload.length
     try:
@@ -62,7 +63,17 @@ def commit_session(make_db: sessionmaker[Session], blobs: BlobStore, settings: S
     except (ProtocolError, BlobHashMismatch, zipfile.BadZipFile, OSError, ValueError) as exc:
         _release(make_db, device, session_id, upload_id, settings)
         raise Unprocessable(f"the bundle was refused: {exc}", code="bad_bundle") from None
-    return _record(make_db, settings, device, session_id, upload_id, sha256, manifest_key, manifest, parts)
+    return _record(make_db, settings, device, session_id, upload_id, sha256, manifest_key, manifest,
+                   _not_erased_since(make_db, device, parts, claimed_utc))
+
+
+def _not_erased_since(make_db: sessionmaker[Session], device: Device, parts: list[StoredPart],
+                      claimed_utc: datetime) -> list[StoredPart]:
+    """Parts of athletes erased while this commit ran are not recorded (the erasure did not see them)."""
+    with make_db() as db:
+        erased = set(db.scalars(select(Deletion.athlete_ref).where(Deletion.team_id == device.team_id,
+                                                                   Deletion.done_utc >= claimed_utc)))
+    return [p for p in parts if p.athlete_ref is None or p.athlete_ref not in erased]
 
 
 def _claim(db: Session, device: Device, session_id: str, upload_id: str, sha256: str, lease_s: float):
@@ -79,7 +90,7 @@ def _claim(db: Session, device: Device, session_id: str, upload_id: str, sha256:
         _insert_claim(db, device, session_id, sha256, now, lease_s)
     elif found.sha256 != sha256:
         raise Unprocessable(f"session {session_id} is being committed with other content", code="session_conflict")
-    elif _aware(found.lease_utc) > now:
+    elif as_utc(found.lease_utc) > now:
         raise Conflict("this session is being committed right now; ask again shortly", code="commit_in_progress",
                        headers={"Retry-After": "1"})
     else:
@@ -96,10 +107,6 @@ def _insert_claim(db: Session, device: Device, session_id: str, sha256: str, now
     except IntegrityError:
         raise Conflict("this session is being committed right now; ask again shortly",
                        code="commit_in_progress", headers={"Retry-After": "1"}) from None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _release(make_db: sessionmaker[Session], device: Device, session_id: str, upload_id: str,

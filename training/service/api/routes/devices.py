@@ -14,7 +14,7 @@ router = APIRouter(tags=["devices"])
 
 
 def _device_out(device: Device) -> DeviceOut:
-    return DeviceOut(device_id=device.id, name=device.name, created_utc=device.created_utc.isoformat(),
+    return DeviceOut(device_id=device.id, name=device.name, created_utc=crud.as_utc(device.created_utc).isoformat(),
                      revoked=device.revoked_utc is not None)
 
 
