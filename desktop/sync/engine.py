@@ -52,6 +52,7 @@ def labels_sha256(labels: list[dict]) -> str:
 def enrol(data_dir: Path, url: str, code: str, *, allow_http: bool = False, device_name: str | None = None,
           ca_file: Path | None = None, token_store: TokenStore | None = None) -> dict:
     """Spend a one-time code at `url`; the token goes to keyring (or the user-only file), never the store."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
     tokens = token_store or TokenStore(data_dir)
     with CloudClient(url, allow_http=allow_http, ca_file=ca_file) as client:
         answer = client.enrol(code, device_name or socket.gethostname())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from cloud_client.protocol import (CHUNK_CONTENT_TYPE, HEADER_CHECKSUM, HEADER_OFFSET, HEADER_TUS, MAX_CHUNK_BYTES,
                                    STATUS_CHECKSUM_MISMATCH, TUS_VERSION, UploadCreate)
@@ -58,8 +59,11 @@ async def _read_capped(request: Request) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > MAX_CHUNK_BYTES:
         raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
     received = bytearray()
-    async for piece in request.stream():
-        received += piece
-        if len(received) > MAX_CHUNK_BYTES:
-            raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
+    try:
+        async for piece in request.stream():
+            received += piece
+            if len(received) > MAX_CHUNK_BYTES:
+                raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
+    except ClientDisconnect:  # the network cut the chunk short: nothing was written, the offset stays
+        raise ApiError("the connection closed before the chunk was complete", code="chunk_cut") from None
     return bytes(received)
