@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_record(sub)
     _add_sessions(sub)
     _add_athletes(sub)
+    from desktop.sync_commands import add_parser as add_sync_parser
+
+    add_sync_parser(sub)
     return parser
 
 
@@ -112,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from desktop import commands
 
-    handlers = {"record": commands.record, "sessions": commands.sessions, "athletes": commands.athletes}
+    from desktop.sync_commands import sync
+
+    handlers = {"record": commands.record, "sessions": commands.sessions, "athletes": commands.athletes, "sync": sync}
     try:
         return handlers[args.command](args, _data_dir(args.data_dir))
     except CliError as exc:
