@@ -108,10 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     from bench.soak_ble import run_ble_soak
 
     figures.update(run_ble_soak(drops=args.ble_drops))
+    from bench.soak_sync import run_sync_soak, sync_sound
+
+    figures.update(run_sync_soak())
     for name, value in figures.items():
         print(f"{name}={int(value)}" if float(value).is_integer() else f"{name}={value:.3f}", flush=True)
     sound = (figures["soak.crash_corrupt"] == 0 and figures["soak.crash_max_hr_loss_s"] <= MAX_HR_LOSS_S
-             and figures["soak.ble_duplicates"] == 0 and figures["soak.ble_lost_rr"] == 0)
+             and figures["soak.ble_duplicates"] == 0 and figures["soak.ble_lost_rr"] == 0 and sync_sound(figures))
     return 0 if sound else 1
 
 

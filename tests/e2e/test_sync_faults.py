@@ -37,7 +37,6 @@ def test_answers_lost_after_the_server_acted_are_replayed_safely(tmp_path):
 def test_the_service_killed_and_restarted_mid_upload_loses_and_duplicates_nothing(tmp_path):
     cloud = tmp_path / "cloud"
     service = ServiceProcess(cloud, extra_env={"TRACKSIDE_CLOUD_COMMIT_LEASE_S": "2"}).start()
-    service.enrol_code = lambda team: _cli_enrol_code(cloud, team)
 
     def kill_and_restart():
         service.kill()
@@ -53,12 +52,3 @@ def test_the_service_killed_and_restarted_mid_upload_loses_and_duplicates_nothin
     assert result.kills >= 3 and result.cuts >= 6
     assert (result.lost, result.duplicates) == (0, 0)
 
-
-def _cli_enrol_code(data_dir, team: str) -> str:
-    import subprocess
-    import sys
-
-    for args in (["teams", "create", team], ["enrol-code", team]):
-        done = subprocess.run([sys.executable, "-m", "training.service.cli", *args, "--data-dir", str(data_dir)],
-                              capture_output=True, text=True, timeout=60)
-    return done.stdout.strip()

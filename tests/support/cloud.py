@@ -91,6 +91,15 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def enrol_code(self, team: str) -> str:
+        """`trackside-cloud teams create TEAM` (if new) and `enrol-code TEAM`, as an administrator would."""
+        base = [sys.executable, "-m", "training.service.cli"]
+        where = ["--data-dir", str(self.data_dir)] + (["--database-url", self.database_url] if self.database_url else [])
+        subprocess.run(base + ["teams", "create", team] + where, capture_output=True, timeout=60)
+        done = subprocess.run(base + ["enrol-code", team] + where, capture_output=True, text=True, timeout=60,
+                              check=True)
+        return done.stdout.strip()
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
