@@ -2,7 +2,7 @@
 
 Blobs are content-addressed (their key is their sha256), so writing the same bytes twice stores
 them once and a key names exactly one content. Writes are crash-safe: temp file, fsync, rename.
-S3-compatible storage is the scale-out target: another class with these four methods.
+S3-compatible storage is the scale-out target: another class with these methods.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ COPY_BLOCK_BYTES = 1 << 20
 
 class BlobStore(Protocol):
     def put_stream(self, source: BinaryIO, sha256: str) -> str: ...
+    def adopt_file(self, path: Path, sha256: str) -> str: ...
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
@@ -57,6 +58,21 @@ class LocalFolderBlobs:
             Path(tmp_name).unlink(missing_ok=True)
             raise
         fsync_dir(target.parent)
+        return sha256
+
+    def adopt_file(self, path: Path, sha256: str) -> str:
+        """Keep a file whose sha256 the caller has verified, without copying it (a hard link).
+
+        The caller's name stays valid until it removes it; a crash between the two leaves both.
+        """
+        target = self._path(sha256)
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            try:
+                os.link(path, target)
+            except FileExistsError:
+                pass
+            fsync_dir(target.parent)
         return sha256
 
     def open(self, key: str) -> BinaryIO:

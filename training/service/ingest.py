@@ -2,9 +2,9 @@
 
 Three steps. (1) A short transaction claims the session: a row in state 'committing' with a lease,
 unique per team and session, so a second commit meets it and gets 409 (same hash) or 422 (another
-hash). (2) Outside any transaction the bundle is checked (hash, zip, manifest, each part's hash)
-and its parts are stored; blobs are content-addressed, so doing this twice stores nothing twice.
-(3) One transaction records the parts, marks the session committed with its answer and drops the
+hash). (2) Outside any transaction the bundle is checked (its hash, the zip, the manifest, each
+athlete part's hash) and its parts are stored; blobs are content-addressed, so doing this twice
+stores nothing twice. (3) One transaction records the parts, marks the session committed with its answer and drops the
 upload. A process that dies in (2) leaves a lease that runs out; the next commit takes it over.
 """
 
@@ -30,7 +30,7 @@ from training.service.core.config import Settings
 from training.service.crud import as_utc, utc_now
 from training.service.errors import Conflict, NotFound, Unprocessable
 from training.service.models import CloudSession, Deletion, Device, SessionAthlete, SessionPart, Upload
-from training.service.uploads import committed_answer, team_upload, upload_file
+from training.service.uploads import RUNNING_HASHES, committed_answer, team_upload, upload_file
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def commit_session(make_db: sessionmaker[Session], blobs: BlobStore, settings: S
         upload = _claim(db, device, session_id, upload_id, sha256, lease_s)
         path, length = upload_file(settings, upload.id), upload.length
     try:
-        manifest_key, manifest, parts = _store_bundle(blobs, path, session_id, sha256, length)
+        manifest_key, manifest, parts = _store_bundle(blobs, path, upload_id, session_id, sha256, length)
     except (ProtocolError, BlobHashMismatch, zipfile.BadZipFile, OSError, ValueError) as exc:
         _release(make_db, device, session_id, upload_id, settings)
         raise Unprocessable(f"the bundle was refused: {exc}", code="bad_bundle") from None
@@ -123,9 +123,11 @@ def _release(make_db: sessionmaker[Session], device: Device, session_id: str, up
 
 # -- the bundle -----------------------------------------------------------------------------
 
-def _store_bundle(blobs: BlobStore, path: Path, session_id: str, sha256: str,
+def _store_bundle(blobs: BlobStore, path: Path, upload_id: str, session_id: str, sha256: str,
                   length: int) -> tuple[str, dict, list[StoredPart]]:
-    if path.stat().st_size != length or _file_sha256(path) != sha256:
+    """Check the bundle and keep its parts: athletes' data and the manifest as blobs of their own
+    (each can be erased alone); the video stays inside the bundle, kept whole without a copy."""
+    if path.stat().st_size != length or _bundle_sha256(path, upload_id, length) != sha256:
         raise ProtocolError("the uploaded bytes do not match the sha256 they were announced with")
     with zipfile.ZipFile(path) as bundle:
         manifest_bytes = _member_bytes(bundle, MANIFEST_NAME)
@@ -134,9 +136,15 @@ def _store_bundle(blobs: BlobStore, path: Path, session_id: str, sha256: str,
         if set(bundle.namelist()) != expected or len(bundle.namelist()) != len(expected):
             raise ProtocolError("the bundle's files are not the ones its manifest lists")
         parts = [_store_athlete(bundle, blobs, a) for a in manifest["athletes"]]
-        parts += [_store_video(bundle, blobs, v) for v in manifest["video"]]
+        parts += [_video_in_bundle(bundle, sha256, v) for v in manifest["video"]]
+    if manifest["video"]:
+        blobs.adopt_file(path, sha256)  # the whole-bundle hash above covers every video byte
     manifest_key = blobs.put_stream(io.BytesIO(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest())
     return manifest_key, manifest, parts
+
+
+def _bundle_sha256(path: Path, upload_id: str, length: int) -> str:
+    return RUNNING_HASHES.digest_at(upload_id, length) or _file_sha256(path)
 
 
 def _store_athlete(bundle: zipfile.ZipFile, blobs: BlobStore, entry: dict) -> StoredPart:
@@ -148,13 +156,12 @@ def _store_athlete(bundle: zipfile.ZipFile, blobs: BlobStore, entry: dict) -> St
     return StoredPart("athlete", entry["part"], entry["ref"], key, len(raw))
 
 
-def _store_video(bundle: zipfile.ZipFile, blobs: BlobStore, entry: dict) -> StoredPart:
+def _video_in_bundle(bundle: zipfile.ZipFile, bundle_key: str, entry: dict) -> StoredPart:
+    """A video segment is read from the bundle blob when needed: `name` is its member in it."""
     info = bundle.getinfo(entry["part"])
-    if info.file_size != entry["bytes"]:
-        raise ProtocolError(f"{entry['part']} is not {entry['bytes']} bytes")
-    with bundle.open(info) as source:
-        key = blobs.put_stream(source, entry["sha256"])
-    return StoredPart("video", entry["part"], None, key, info.file_size)
+    if info.file_size != entry["bytes"] or info.compress_type != zipfile.ZIP_STORED:
+        raise ProtocolError(f"{entry['part']} is not {entry['bytes']} stored (uncompressed) bytes")
+    return StoredPart("video", entry["part"], None, bundle_key, info.file_size)
 
 
 def _member_bytes(bundle: zipfile.ZipFile, name: str) -> bytes:
@@ -203,6 +210,7 @@ def _record(make_db: sessionmaker[Session], settings: Settings, device: Device, 
         if upload is not None:
             db.delete(upload)
     upload_file(settings, upload_id).unlink(missing_ok=True)
+    RUNNING_HASHES.forget(upload_id)
     logger.info("session %s committed (%d parts)", session_id, len(parts))
     return answer
 

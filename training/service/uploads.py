@@ -7,8 +7,10 @@ and fsynced; only then does the offset move, in the same transaction that locked
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,36 @@ from training.service.core.config import Settings
 from training.service.crud import utc_now
 from training.service.errors import ChecksumMismatch, Conflict, NotFound, TooLarge, Unprocessable
 from training.service.models import CloudSession, Device, Upload
+
+
+class RunningHashes:
+    """The sha256 of each upload so far, kept in this process as chunks arrive, so a commit need not
+    read the whole file again. Keyed by offset: a state that is not at the file's offset is dropped
+    (another process took chunks, or a commit failed) and the commit hashes the file instead."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, tuple[int, object]] = {}
+
+    def add(self, upload_id: str, offset: int, chunk: bytes) -> None:
+        with self._lock:
+            at, state = self._states.pop(upload_id, (0, hashlib.sha256()))
+            if at != offset:
+                return
+            state.update(chunk)
+            self._states[upload_id] = (offset + len(chunk), state)
+
+    def digest_at(self, upload_id: str, length: int) -> str | None:
+        with self._lock:
+            at, state = self._states.get(upload_id, (-1, None))
+            return state.hexdigest() if at == length else None
+
+    def forget(self, upload_id: str) -> None:
+        with self._lock:
+            self._states.pop(upload_id, None)
+
+
+RUNNING_HASHES = RunningHashes()
 
 
 def upload_file(settings: Settings, upload_id: str) -> Path:
@@ -90,6 +122,7 @@ def append_chunk(db: Session, settings: Settings, device: Device, upload_id: str
         raise ChecksumMismatch("the chunk does not match its Upload-Checksum; send it again",
                                headers=offset_headers(upload))
     _write_at(upload_file(settings, upload.id), offset, chunk)
+    RUNNING_HASHES.add(upload.id, offset, chunk)
     upload.offset = offset + len(chunk)
     return upload
 
@@ -105,6 +138,3 @@ def _write_at(path: Path, offset: int, chunk: bytes) -> None:
         os.fsync(out.fileno())
 
 
-def remove_upload(db: Session, settings: Settings, upload: Upload) -> None:
-    db.delete(upload)
-    upload_file(settings, upload.id).unlink(missing_ok=True)
