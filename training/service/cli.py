@@ -96,6 +96,7 @@ def _admin(settings, args) -> int:
     from training.service import crud
     from training.service.db import make_engine, migrate, session_factory
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     migrate(engine)
     with session_factory(engine).begin() as db:
