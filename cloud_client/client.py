@@ -10,7 +10,8 @@ Exceptions (catch `CloudError` for all of them):
     ├── Refused                 a 4xx the service chose; `.status` and `.code` say which
     │   ├── NotEnrolled         401/403: no token, an unknown one, or a revoked one
     │   ├── SessionConflict     the cloud holds this session with other content (422 session_conflict)
-    │   └── BundleRefused       413/422 for the bundle itself: too large or malformed
+    │   └── BundleRefused       413/422 for the bundle itself: too large or malformed (a 422
+    │                           'upload_corrupt', bytes lost on the server, is a plain Refused: send again)
     └── HashMismatch            the service's answer names another hash than the one sent
 
 Every request has an explicit (connect, read) timeout; TLS verification is always on (a CA file

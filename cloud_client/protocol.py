@@ -6,7 +6,7 @@ Plain Python: no pydantic, so the laptop install needs nothing more than `reques
 Upload (the semantics of the tus protocol, https://tus.io/protocols/resumable-upload):
   POST  /v1/uploads                {session_id, length, sha256}  -> 201 {upload_id, offset}
   HEAD  /v1/uploads/{id}           -> Upload-Offset, Upload-Length headers
-  PATCH /v1/uploads/{id}           Upload-Offset + Upload-Checksum ("sha256 <base64>"), the bytes
+  PATCH /v1/uploads/{id}           Upload-Offset + Upload-Checksum ("crc32 <base64>" or sha256), the bytes
                                    -> 204, the new Upload-Offset; 409 when the offset is not the
                                    server's; 460 when the checksum does not match (offset unmoved)
   POST  /v1/sessions/{id}/commit   {upload_id, sha256} -> the session's answer, naming its sha256
@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import re
+import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ HEADER_TUS = "Tus-Resumable"
 HEADER_OFFSET = "Upload-Offset"
 HEADER_LENGTH = "Upload-Length"
 HEADER_CHECKSUM = "Upload-Checksum"
+HEADER_CHECKSUM_ALGORITHMS = "Tus-Checksum-Algorithm"
 HEADER_IDEMPOTENCY_KEY = "Idempotency-Key"
 CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
 
@@ -61,13 +63,29 @@ def is_session_id(value: object) -> bool:
     return isinstance(value, str) and _SESSION_ID.fullmatch(value) is not None
 
 
-def chunk_checksum(chunk: bytes) -> str:
+def _crc32(chunk: bytes) -> bytes:
+    return zlib.crc32(chunk).to_bytes(4, "big")
+
+
+def _sha256(chunk: bytes) -> bytes:
+    return hashlib.sha256(chunk).digest()
+
+
+# The tus checksum extension's algorithms this protocol knows. A chunk's checksum only has to catch
+# bytes damaged or mixed up on the way (TLS and the bundle's sha256, checked at commit, do the
+# rest), so the laptop sends CRC-32: a tenth of SHA-256's time, which left 200 MB uploads 2x slower.
+CHECKSUM_ALGORITHMS = {"crc32": _crc32, "sha256": _sha256}
+DEFAULT_CHECKSUM_ALGORITHM = "crc32"
+
+
+def chunk_checksum(chunk: bytes, algorithm: str = DEFAULT_CHECKSUM_ALGORITHM) -> str:
     """The Upload-Checksum header value for a chunk: algorithm, space, base64 digest."""
-    return "sha256 " + base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+    return f"{algorithm} " + base64.b64encode(CHECKSUM_ALGORITHMS[algorithm](chunk)).decode("ascii")
 
 
 def checksum_matches(header: str | None, chunk: bytes) -> bool:
-    return header is not None and header.strip() == chunk_checksum(chunk)
+    algorithm = (header or "").strip().partition(" ")[0]
+    return algorithm in CHECKSUM_ALGORITHMS and header.strip() == chunk_checksum(chunk, algorithm)
 
 
 # -- messages -------------------------------------------------------------------------------

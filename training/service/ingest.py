@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,11 +31,15 @@ from training.service.core.config import Settings
 from training.service.crud import as_utc, utc_now
 from training.service.errors import Conflict, NotFound, Unprocessable
 from training.service.models import CloudSession, Deletion, Device, SessionAthlete, SessionPart, Upload
-from training.service.uploads import RUNNING_HASHES, committed_answer, team_upload, upload_file
+from training.service.uploads import RunningHashes, committed_answer, team_upload, upload_file
 
 logger = logging.getLogger(__name__)
 
 HASH_BLOCK_BYTES = 1 << 20
+
+
+class UploadCorrupt(Exception):
+    """The uploaded file does not hash to what was announced (a power cut lost bytes, or they were wrong)."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,8 @@ class StoredPart:
     size_bytes: int
 
 
-def commit_session(make_db: sessionmaker[Session], blobs: BlobStore, settings: Settings, device: Device,
-                   session_id: str, upload_id: str, sha256: str, lease_s: float) -> dict:
+def commit_session(make_db: sessionmaker[Session], blobs: BlobStore, settings: Settings, hashes: RunningHashes,
+                   device: Device, session_id: str, upload_id: str, sha256: str, lease_s: float) -> dict:
     """The session's answer; the same answer for every replay of the same commit."""
     if not is_sha256(sha256):
         raise Unprocessable("sha256 must be 64 lower-case hex digits")
@@ -59,10 +64,15 @@ def commit_session(make_db: sessionmaker[Session], blobs: BlobStore, settings: S
         upload = _claim(db, device, session_id, upload_id, sha256, lease_s)
         path, length = upload_file(settings, upload.id), upload.length
     try:
-        manifest_key, manifest, parts = _store_bundle(blobs, path, upload_id, session_id, sha256, length)
+        known = hashes.digest_at(upload_id, length)
+        manifest_key, manifest, parts = _store_bundle(blobs, path, known, session_id, sha256, length)
+    except UploadCorrupt as exc:
+        _release(make_db, device, session_id, upload_id, settings)
+        raise Unprocessable(str(exc), code="upload_corrupt") from None
     except (ProtocolError, BlobHashMismatch, zipfile.BadZipFile, OSError, ValueError) as exc:
         _release(make_db, device, session_id, upload_id, settings)
         raise Unprocessable(f"the bundle was refused: {exc}", code="bad_bundle") from None
+    hashes.forget(upload_id)
     return _record(make_db, settings, device, session_id, upload_id, sha256, manifest_key, manifest,
                    _not_erased_since(make_db, device, parts, claimed_utc))
 
@@ -123,12 +133,13 @@ def _release(make_db: sessionmaker[Session], device: Device, session_id: str, up
 
 # -- the bundle -----------------------------------------------------------------------------
 
-def _store_bundle(blobs: BlobStore, path: Path, upload_id: str, session_id: str, sha256: str,
+def _store_bundle(blobs: BlobStore, path: Path, known_sha256: str | None, session_id: str, sha256: str,
                   length: int) -> tuple[str, dict, list[StoredPart]]:
     """Check the bundle and keep its parts: athletes' data and the manifest as blobs of their own
     (each can be erased alone); the video stays inside the bundle, kept whole without a copy."""
-    if path.stat().st_size != length or _bundle_sha256(path, upload_id, length) != sha256:
-        raise ProtocolError("the uploaded bytes do not match the sha256 they were announced with")
+    _fsync(path)
+    if path.stat().st_size != length or (known_sha256 or _file_sha256(path)) != sha256:
+        raise UploadCorrupt("the uploaded bytes do not match the sha256 they were announced with; send them again")
     with zipfile.ZipFile(path) as bundle:
         manifest_bytes = _member_bytes(bundle, MANIFEST_NAME)
         manifest = check_manifest(_json(manifest_bytes, MANIFEST_NAME), session_id)
@@ -141,10 +152,6 @@ def _store_bundle(blobs: BlobStore, path: Path, upload_id: str, session_id: str,
         blobs.adopt_file(path, sha256)  # the whole-bundle hash above covers every video byte
     manifest_key = blobs.put_stream(io.BytesIO(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest())
     return manifest_key, manifest, parts
-
-
-def _bundle_sha256(path: Path, upload_id: str, length: int) -> str:
-    return RUNNING_HASHES.digest_at(upload_id, length) or _file_sha256(path)
 
 
 def _store_athlete(bundle: zipfile.ZipFile, blobs: BlobStore, entry: dict) -> StoredPart:
@@ -182,6 +189,11 @@ def _json(raw: bytes, name: str) -> object:
         raise ProtocolError(f"{name} is not JSON: {exc}") from None
 
 
+def _fsync(path: Path) -> None:
+    with path.open("rb") as upload:
+        os.fsync(upload.fileno())
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as source:
@@ -210,7 +222,6 @@ def _record(make_db: sessionmaker[Session], settings: Settings, device: Device, 
         if upload is not None:
             db.delete(upload)
     upload_file(settings, upload_id).unlink(missing_ok=True)
-    RUNNING_HASHES.forget(upload_id)
     logger.info("session %s committed (%d parts)", session_id, len(parts))
     return answer
 

@@ -13,6 +13,7 @@ from training.service.api.routes import deletions, devices, enrol, sessions, upl
 from training.service.blobs import LocalFolderBlobs
 from training.service.core.config import Settings
 from training.service.errors import ApiError, api_error_handler
+from training.service.uploads import RunningHashes
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,12 @@ def create_app(settings: Settings) -> FastAPI:
     engine = database.make_engine(settings.database_url)
     database.migrate(engine)
 
+    hashes = RunningHashes()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        hashes.close()
         engine.dispose()
 
     app = FastAPI(title="Trackside cloud", version="1", lifespan=lifespan,
@@ -41,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.make_db = database.session_factory(engine)
     app.state.blobs = LocalFolderBlobs(settings.blob_dir)
+    app.state.hashes = hashes
     app.add_exception_handler(ApiError, api_error_handler)
     app.include_router(api_router())
     return app

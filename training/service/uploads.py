@@ -1,17 +1,20 @@
 """Resumable uploads with tus semantics: the bytes live in the upload folder, the offset in the database.
 
 A chunk is checked against its checksum before a byte is written, written at the database's offset
-(the file is cut back to that offset first, so bytes of a chunk that never committed are dropped)
-and fsynced; only then does the offset move, in the same transaction that locked the upload row.
+(the file is cut back to that offset first, so bytes of a chunk that never committed are dropped),
+and only then does the offset move, in the same transaction that locked the upload row. A killed
+process loses nothing written (the page cache survives it). The file is fsynced once, at commit,
+like a plain upload's: a power cut may lose acknowledged bytes, and then the commit finds the
+sha256 wrong, drops the upload and says so (422 upload_corrupt), and the laptop sends it afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,32 +29,37 @@ from training.service.models import CloudSession, Device, Upload
 
 class RunningHashes:
     """The sha256 of each upload so far, kept in this process as chunks arrive, so a commit need not
-    read the whole file again. Keyed by offset: a state that is not at the file's offset is dropped
-    (another process took chunks, or a commit failed) and the commit hashes the file instead."""
+    read the whole file again. The hashing runs on one worker thread, beside the next chunk's
+    transfer. States are keyed by offset: one that is not at the file's length when the commit asks
+    (another process took chunks, a write failed) is not used, and the commit hashes the file."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._states: dict[str, tuple[int, object]] = {}
+        self._states: dict[str, tuple[int, object, Future | None]] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash")
 
     def add(self, upload_id: str, offset: int, chunk: bytes) -> None:
         with self._lock:
-            at, state = self._states.pop(upload_id, (0, hashlib.sha256()))
+            at, state, _ = self._states.pop(upload_id, (0, hashlib.sha256(), None))
             if at != offset:
                 return
-            state.update(chunk)
-            self._states[upload_id] = (offset + len(chunk), state)
+            self._states[upload_id] = (offset + len(chunk), state, self._worker.submit(state.update, chunk))
 
-    def digest_at(self, upload_id: str, length: int) -> str | None:
+    def digest_at(self, upload_id: str, length: int, timeout_s: float = 60.0) -> str | None:
         with self._lock:
-            at, state = self._states.get(upload_id, (-1, None))
-            return state.hexdigest() if at == length else None
+            at, state, last = self._states.get(upload_id, (-1, None, None))
+        if at != length:
+            return None
+        if last is not None:
+            last.result(timeout_s)  # the worker runs in order: the last chunk hashed means all were
+        return state.hexdigest()
 
     def forget(self, upload_id: str) -> None:
         with self._lock:
             self._states.pop(upload_id, None)
 
-
-RUNNING_HASHES = RunningHashes()
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)
 
 
 def upload_file(settings: Settings, upload_id: str) -> Path:
@@ -109,8 +117,8 @@ def offset_headers(upload: Upload) -> dict[str, str]:
     return {HEADER_OFFSET: str(upload.offset), HEADER_LENGTH: str(upload.length)}
 
 
-def append_chunk(db: Session, settings: Settings, device: Device, upload_id: str, offset: int,
-                 checksum: str | None, chunk: bytes) -> Upload:
+def append_chunk(db: Session, settings: Settings, hashes: RunningHashes, device: Device, upload_id: str,
+                 offset: int, checksum: str | None, chunk: bytes) -> Upload:
     """Write `chunk` at `offset`; 409 on another offset, 460 on a bad checksum, 413 past the length."""
     upload = team_upload(db, device, upload_id, lock=True)
     if offset != upload.offset:
@@ -122,7 +130,7 @@ def append_chunk(db: Session, settings: Settings, device: Device, upload_id: str
         raise ChecksumMismatch("the chunk does not match its Upload-Checksum; send it again",
                                headers=offset_headers(upload))
     _write_at(upload_file(settings, upload.id), offset, chunk)
-    RUNNING_HASHES.add(upload.id, offset, chunk)
+    hashes.add(upload.id, offset, chunk)
     upload.offset = offset + len(chunk)
     return upload
 
@@ -133,8 +141,6 @@ def _write_at(path: Path, offset: int, chunk: bytes) -> None:
     with path.open("r+b") as out:
         out.truncate(offset)
         out.seek(offset)
-        out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+        out.write(chunk)  # no fsync per chunk: the commit fsyncs the whole file and checks its sha256
 
 

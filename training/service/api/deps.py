@@ -13,6 +13,7 @@ from training.service.blobs import BlobStore
 from training.service.core.config import Settings
 from training.service.errors import Unauthorised
 from training.service.models import Device
+from training.service.uploads import RunningHashes
 
 _bearer = HTTPBearer(auto_error=False, description="the device token `trackside sync enrol` received")
 
@@ -27,6 +28,10 @@ def get_session_maker(request: Request) -> sessionmaker[Session]:
 
 def get_blobs(request: Request) -> BlobStore:
     return request.app.state.blobs
+
+
+def get_hashes(request: Request) -> RunningHashes:
+    return request.app.state.hashes
 
 
 def get_db(make_db: Annotated[sessionmaker[Session], Depends(get_session_maker)]) -> Iterator[Session]:
@@ -52,5 +57,6 @@ def current_device(make_db: Annotated[sessionmaker[Session], Depends(get_session
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionMakerDep = Annotated[sessionmaker[Session], Depends(get_session_maker)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+HashesDep = Annotated[RunningHashes, Depends(get_hashes)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]  # committed before the answer goes out
 CurrentDevice = Annotated[Device, Depends(current_device)]

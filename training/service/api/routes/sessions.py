@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cloud_client.protocol import HEADER_IDEMPOTENCY_KEY
 from cloud_client.protocol import LabelRecord as LabelMessage
 from training.service import ingest, labels
-from training.service.api.deps import BlobsDep, CurrentDevice, DbSession, SessionMakerDep, SettingsDep
+from training.service.api.deps import BlobsDep, CurrentDevice, DbSession, HashesDep, SessionMakerDep, SettingsDep
 from training.service.api.schemas import CommitIn, ErrorOut, LabelsIn, LabelsOut, SessionAnswerOut, SessionOut
 from training.service.errors import NotFound
 from training.service.models import CloudSession, LabelRecord, SessionAthlete, SessionPart
@@ -24,10 +24,10 @@ _ERRORS = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}}
                                          "upload is incomplete"},
                         422: {"model": ErrorOut, "description": "another hash, or a bundle that fails the checks"}})
 def commit(session_id: str, body: CommitIn, device: CurrentDevice, make_db: SessionMakerDep, blobs: BlobsDep,
-           settings: SettingsDep,
+           settings: SettingsDep, hashes: HashesDep,
            idempotency_key: str | None = Header(default=None, alias=HEADER_IDEMPOTENCY_KEY,
                                                 description="optional; the session id and hash are the key")) -> dict:
-    return ingest.commit_session(make_db, blobs, settings, device, session_id, body.upload_id, body.sha256,
+    return ingest.commit_session(make_db, blobs, settings, hashes, device, session_id, body.upload_id, body.sha256,
                                  lease_s=settings.commit_lease_s)
 
 

@@ -9,7 +9,7 @@ from starlette.requests import ClientDisconnect
 from cloud_client.protocol import (CHUNK_CONTENT_TYPE, HEADER_CHECKSUM, HEADER_OFFSET, HEADER_TUS, MAX_CHUNK_BYTES,
                                    STATUS_CHECKSUM_MISMATCH, TUS_VERSION, UploadCreate)
 from training.service import uploads
-from training.service.api.deps import CurrentDevice, DbSession, SettingsDep
+from training.service.api.deps import CurrentDevice, DbSession, HashesDep, SettingsDep
 from training.service.api.schemas import ErrorOut, UploadIn, UploadOut
 from training.service.errors import ApiError, TooLarge
 
@@ -43,13 +43,14 @@ def upload_offset(upload_id: str, device: CurrentDevice, db: DbSession) -> Respo
                          413: {"model": ErrorOut},
                          STATUS_CHECKSUM_MISMATCH: {"model": ErrorOut, "description": "checksum mismatch"}})
 async def send_chunk(upload_id: str, request: Request, device: CurrentDevice, db: DbSession, settings: SettingsDep,
+                     hashes: HashesDep,
                      upload_offset: int = Header(alias=HEADER_OFFSET, ge=0),
-                     upload_checksum: str = Header(alias=HEADER_CHECKSUM, description="sha256 <base64 digest>"),
+                     upload_checksum: str = Header(alias=HEADER_CHECKSUM, description="crc32 or sha256, a space, the base64 digest"),
                      content_type: str = Header(alias="Content-Type")) -> Response:
     if content_type != CHUNK_CONTENT_TYPE:
         raise ApiError(f"a chunk is sent as {CHUNK_CONTENT_TYPE}", code="bad_content_type")
     chunk = await _read_capped(request)
-    upload = await run_in_threadpool(uploads.append_chunk, db, settings, device, upload_id, upload_offset,
+    upload = await run_in_threadpool(uploads.append_chunk, db, settings, hashes, device, upload_id, upload_offset,
                                      upload_checksum, chunk)
     return Response(status_code=204, headers={**uploads.offset_headers(upload), HEADER_TUS: TUS_VERSION})
 
