@@ -137,3 +137,24 @@ def test_the_token_is_in_a_user_only_file_never_in_the_store_or_the_log(service,
     assert "no secure keyring" in caplog.text and token not in caplog.text
     store_bytes = b"".join(p.read_bytes() for p in data_dir.glob(DB_NAME + "*"))
     assert token.encode() not in store_bytes
+
+
+def test_a_bundle_waiting_when_an_athlete_is_erased_is_built_again_without_them(cloud, data_dir):
+    with Store.open(data_dir) as store:
+        session_id = record_session(store, athletes={"Ana": True, "Ben": True}).session_id
+        store.enqueue_finished_sessions()
+    engine = SyncEngine(data_dir)
+    with Store.open(data_dir) as store:  # the bundle is built, but not sent yet
+        (item,) = store.outbox_items()
+        engine._with_bundle(store, item)
+        first_sha = store.outbox_item(item.id).sha256
+        store.delete_athlete_data(store.athlete_by_name("Ana").id)
+
+    report = engine.run_once()
+
+    with Store.open(data_dir) as store:
+        synced = store.synced_session(session_id)
+        ben_ref = store.athlete_ref(store.athlete_by_name("Ben").id)
+    assert len(report.sent) == 2  # the session built again, then the deletion
+    assert synced.sha256 != first_sha and synced.superseded_sha256 == first_sha
+    assert cloud.session(session_id)["athletes"] == [ben_ref]

@@ -165,3 +165,23 @@ def test_file_hash_helper_matches_the_bundle_name(bundle):
 
 def test_a_request_without_a_token_is_401(service):
     assert requests.get(service.url + "/v1/sessions", timeout=5).status_code == 401
+
+
+def test_bytes_lost_on_the_server_are_found_at_commit_and_sent_again(enrol_device, bundle, service):
+    """As after a power cut: the offset says the bytes are there, the file says otherwise."""
+    client = enrol_device()
+    session_id, built, _ = bundle()
+    payload = built.path.read_bytes()
+    upload_id = client.create_upload(session_id, len(payload), built.sha256)["upload_id"]
+    client.send_chunk(upload_id, 0, payload)
+    upload_path = service.settings.upload_dir / upload_id
+    upload_path.write_bytes(b"\0" * len(payload))  # what the disk kept
+    service.app.state.hashes.forget(upload_id)  # a restarted process remembers no running hash
+
+    with pytest.raises(Refused) as corrupt:
+        client.commit(session_id, upload_id, built.sha256)
+    answer = client.upload_bundle(session_id, built.path, built.sha256)
+
+    assert corrupt.value.status == 422 and corrupt.value.code == "upload_corrupt"
+    assert not isinstance(corrupt.value, BundleRefused)  # the laptop sends it again, it is not refused
+    assert answer["sha256"] == built.sha256
