@@ -158,3 +158,25 @@ def test_a_bundle_waiting_when_an_athlete_is_erased_is_built_again_without_them(
     assert len(report.sent) == 2  # the session built again, then the deletion
     assert synced.sha256 != first_sha and synced.superseded_sha256 == first_sha
     assert cloud.session(session_id)["athletes"] == [ben_ref]
+
+
+def test_a_bundle_the_cloud_took_before_an_erasure_is_recognised_and_the_erasure_follows(cloud, data_dir):
+    """The commit went through but its answer was lost; then the athlete was erased and the bundle rebuilt."""
+    with Store.open(data_dir) as store:
+        session_id = record_session(store, athletes={"Ana": True, "Ben": True}).session_id
+        store.enqueue_finished_sessions()
+        (item,) = store.outbox_items()
+        built = SyncEngine(data_dir)._with_bundle(store, item)
+    cloud.upload_bundle(session_id, data_dir / built.bundle_path, built.sha256)  # the answer never came back
+    with Store.open(data_dir) as store:
+        ana = store.athlete_by_name("Ana")
+        ana_ref = store.athlete_ref(ana.id)
+        store.delete_athlete_data(ana.id)
+
+    report = SyncEngine(data_dir).run_once()
+
+    with Store.open(data_dir) as store:
+        synced = store.synced_session(session_id)
+    assert len(report.sent) == 2 and not report.failed
+    assert synced.answer["sha256"] == built.sha256  # the cloud's content, which this laptop had sent
+    assert ana_ref not in cloud.session(session_id)["athletes"]
