@@ -59,6 +59,7 @@ def enrol(data_dir: Path, url: str, code: str, *, allow_http: bool = False, devi
     tokens.save(answer["device_id"], answer["token"])
     with Store.open(data_dir) as store:
         store.set_sync_server(client.base_url, answer["device_id"], answer["team"], allow_http)
+        store.retry_failed()  # what waited for a new enrolment goes on the next pass
     return {"device_id": answer["device_id"], "team": answer["team"], "url": client.base_url,
             "token_kept_in": tokens.where}
 

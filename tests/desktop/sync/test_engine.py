@@ -180,3 +180,20 @@ def test_a_bundle_the_cloud_took_before_an_erasure_is_recognised_and_the_erasure
     assert len(report.sent) == 2 and not report.failed
     assert synced.answer["sha256"] == built.sha256  # the cloud's content, which this laptop had sent
     assert ana_ref not in cloud.session(session_id)["athletes"]
+
+
+def test_a_revoked_laptop_is_told_to_enrol_again_and_sends_once_it_has(cloud, service, data_dir):
+    with Store.open(data_dir) as store:
+        session_id = record_session(store, athletes={"Ana": True}).session_id
+        device_id = store.sync_server().device_id
+    cloud._request("DELETE", f"/devices/{device_id}")  # the team's admin revoked this laptop
+
+    refused = SyncEngine(data_dir).run_once()
+    status = read_status(data_dir)
+    enrol(data_dir, service.url, service.enrol_code("Lions"), allow_http=True)
+    after = SyncEngine(data_dir).run_once()
+
+    assert refused.failed and status.needs_attention == 1 and "enrol it again" in status.problem
+    assert len(after.sent) == 1
+    with Store.open(data_dir) as store:
+        assert store.synced_session(session_id) is not None
