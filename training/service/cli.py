@@ -67,14 +67,35 @@ def _serve(settings, args) -> int:
 
     from training.service.main import create_app
 
-    if args.workers > 1 and settings.database_url.startswith("sqlite"):
-        print("trackside-cloud: several workers need PostgreSQL (--database-url)", file=sys.stderr)
-        return EXIT_USAGE
+    if args.workers > 1:
+        return _serve_workers(settings, args)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                                            timeout_graceful_shutdown=5))
     _announce_port(server)
     server.run()
+    return 0
+
+
+def _serve_workers(settings, args) -> int:
+    """Several processes on one PostgreSQL and one blob folder (uvicorn's workers; migrated here first)."""
+    import os
+
+    import uvicorn
+
+    from training.service.core.config import ENV_PREFIX
+    from training.service.db import make_engine, migrate
+
+    if settings.database_url.startswith("sqlite"):
+        print("trackside-cloud: several workers need PostgreSQL (--database-url)", file=sys.stderr)
+        return EXIT_USAGE
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    engine.dispose()
+    os.environ[ENV_PREFIX + "DATA_DIR"] = str(settings.data_dir)
+    os.environ[ENV_PREFIX + "DATABASE_URL"] = settings.database_url
+    uvicorn.run("training.service.main:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="warning")
     return 0
 
 

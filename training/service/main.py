@@ -49,3 +49,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.include_router(api_router())
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's --workers (each worker builds its own): settings from TRACKSIDE_CLOUD_*."""
+    from training.service.core.config import load_settings
+
+    return create_app(load_settings())
