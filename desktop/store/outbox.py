@@ -91,6 +91,12 @@ class SyncOutbox:
                    AND id NOT IN (SELECT session_id FROM sync_outbox WHERE kind = 'session')
                    ORDER BY started_wall_utc""", (_utc_now(),)).rowcount
 
+    def unqueued_session_count(self) -> int:
+        """Finished sessions the next sync pass will put into the outbox (a read; nothing is written)."""
+        return self._conn.execute(
+            """SELECT COUNT(*) FROM sessions WHERE status != 'recording'
+               AND id NOT IN (SELECT session_id FROM sync_outbox WHERE kind = 'session')""").fetchone()[0]
+
     def enqueue_labels(self, session_id: str, version: int) -> None:
         """Labels of a synced session changed: send them as `version` (a pending record is bumped)."""
         with self._transaction():

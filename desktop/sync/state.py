@@ -60,13 +60,13 @@ class SyncStatus:
 
 def read_status(data_dir: Path, *, progress: dict[int, tuple[int, int]] | None = None,
                 token_store: TokenStore | None = None) -> SyncStatus:
-    """The sync status of `data_dir`, read from the store alone (works with no network at all)."""
+    """The sync status of `data_dir`, read from the store alone (works with no network at all; writes nothing)."""
     if not (Path(data_dir) / DB_NAME).exists():
         return SyncStatus(False, None, None, None, 0, 0, 0, None, None)
     with Store.open(data_dir) as store:
-        store.enqueue_finished_sessions()
         server = store.sync_server()
         items = store.outbox_items()
+        not_queued_yet = store.unqueued_session_count()
     tokens = token_store or TokenStore(data_dir)
     enrolled = server is not None and tokens.load(server.device_id) is not None
     lines = [_line(item, (progress or {}).get(item.id)) for item in items]
@@ -74,7 +74,7 @@ def read_status(data_dir: Path, *, progress: dict[int, tuple[int, int]] | None =
     problems = [line.problem for line in lines if line.problem]
     return SyncStatus(
         enrolled=enrolled, server_url=server and server.url, team=server and server.team,
-        device_id=server and server.device_id, waiting=sum(i.state == "pending" for i in items),
+        device_id=server and server.device_id, waiting=not_queued_yet + sum(i.state == "pending" for i in items),
         sent=sum(i.state == "done" for i in items), needs_attention=sum(i.state == "failed" for i in items),
         last_sync_utc=datetime.fromisoformat(max(done)) if done else None,
         problem=problems[-1] if problems else None, outbox=[line for line in lines if line.state != "sent"])
