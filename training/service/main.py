@@ -13,7 +13,7 @@ from training.service.api.routes import deletions, devices, enrol, sessions, upl
 from training.service.blobs import LocalFolderBlobs
 from training.service.core.config import Settings
 from training.service.errors import ApiError, api_error_handler
-from training.service.uploads import RunningHashes
+from training.service.uploads import RunningHashes, expire_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.make_db = database.session_factory(engine)
+    with app.state.make_db.begin() as db:
+        expired = expire_uploads(db, settings)
+    if expired:
+        logger.info("dropped %d expired or orphaned uploads", expired)
     app.state.blobs = LocalFolderBlobs(settings.blob_dir)
     app.state.hashes = hashes
     app.add_exception_handler(ApiError, api_error_handler)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,6 +27,10 @@ from training.service.core.config import Settings
 from training.service.crud import utc_now
 from training.service.errors import ChecksumMismatch, Conflict, NotFound, TooLarge, Unprocessable
 from training.service.models import CloudSession, Device, Upload
+
+
+UPLOAD_EXPIRY_S = 14 * 24 * 3600  # an upload not finished in two weeks is dropped (its laptop starts anew)
+ORPHAN_FILE_AGE_S = 3600.0  # an upload file with no row this old was left by a process that died
 
 
 class RunningHashes:
@@ -144,3 +150,22 @@ def _write_at(path: Path, offset: int, chunk: bytes) -> None:
         out.write(chunk)  # no fsync per chunk: the commit fsyncs the whole file and checks its sha256
 
 
+
+
+def expire_uploads(db: Session, settings: Settings, now_s: float | None = None) -> int:
+    """Drop uploads nobody finished within UPLOAD_EXPIRY_S (the tus expiration extension), and upload
+    files without a row that are older than ORPHAN_FILE_AGE_S (a process died between the two)."""
+    now_s = time.time() if now_s is None else now_s
+    cutoff = datetime.fromtimestamp(now_s - UPLOAD_EXPIRY_S, timezone.utc)
+    expired = list(db.scalars(select(Upload).where(Upload.created_utc < cutoff)))
+    for upload in expired:
+        db.delete(upload)
+        upload_file(settings, upload.id).unlink(missing_ok=True)
+    db.flush()
+    known = set(db.scalars(select(Upload.id)))
+    removed = 0
+    for path in settings.upload_dir.glob("*") if settings.upload_dir.is_dir() else []:
+        if path.name not in known and now_s - path.stat().st_mtime > ORPHAN_FILE_AGE_S:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return len(expired) + removed

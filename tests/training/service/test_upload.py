@@ -185,3 +185,23 @@ def test_bytes_lost_on_the_server_are_found_at_commit_and_sent_again(enrol_devic
     assert corrupt.value.status == 422 and corrupt.value.code == "upload_corrupt"
     assert not isinstance(corrupt.value, BundleRefused)  # the laptop sends it again, it is not refused
     assert answer["sha256"] == built.sha256
+
+
+def test_uploads_nobody_finishes_expire_with_their_files(enrol_device, bundle, service):
+    import time
+
+    from training.service.uploads import UPLOAD_EXPIRY_S, expire_uploads
+
+    client = enrol_device()
+    session_id, built, _ = bundle()
+    upload_id = client.create_upload(session_id, built.size_bytes, built.sha256)["upload_id"]
+    client.send_chunk(upload_id, 0, built.path.read_bytes()[:100])
+    with service.app.state.make_db.begin() as db:
+        kept = expire_uploads(db, service.settings)
+    with service.app.state.make_db.begin() as db:
+        dropped = expire_uploads(db, service.settings, now_s=time.time() + UPLOAD_EXPIRY_S + 1)
+    assert (kept, dropped) == (0, 1)
+    assert not (service.settings.upload_dir / upload_id).exists()
+    with pytest.raises(Refused) as gone:
+        client.upload_offset(upload_id)
+    assert gone.value.status == 404
