@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cloud_client.protocol import (API_PREFIX, CHUNK_CONTENT_TYPE, DEFAULT_CHUNK_BYTES, HEADER_CHECKSUM,
+from cloud_client.protocol import (API_PREFIX, CHUNK_CONTENT_TYPE, DEFAULT_CHUNK_BYTES, HEADER_CHECKSUM, LARGEST_CHUNK_BYTES,
                                    HEADER_OFFSET, HEADER_TUS, STATUS_CHECKSUM_MISMATCH, TUS_VERSION, chunk_checksum)
 
 logger = logging.getLogger(__name__)
@@ -186,11 +186,13 @@ class CloudClient:
         return _same_hash(answer, sha256)
 
     def upload_bundle(self, session_id: str, path: Path, sha256: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                      largest_chunk_bytes: int = LARGEST_CHUNK_BYTES,
                       progress: Callable[[int, int], None] | None = None) -> dict:
         """Send a bundle from wherever the server has it up to, then commit; the answer names `sha256`.
 
         Each call resumes: the server says how much it holds (a replayed create finds the same
-        upload), and only the rest is sent. A cut connection raises CloudUnreachable; call again.
+        upload), and only the rest is sent. Chunks start at `chunk_bytes` and double after each one
+        taken, up to `largest_chunk_bytes`. A cut connection raises CloudUnreachable; call again.
         """
         length = Path(path).stat().st_size
         created = self.create_upload(session_id, length, sha256)
@@ -205,6 +207,7 @@ class CloudClient:
                 stalls = stalls + 1 if offset <= sent_from else 0
                 if stalls > MAX_STALLED_CHUNKS:
                     raise CloudUnreachable(f"upload {upload_id} makes no progress at byte {offset}")
+                chunk_bytes = chunk_bytes if stalls else min(2 * chunk_bytes, max(chunk_bytes, largest_chunk_bytes))
                 if progress is not None:
                     progress(offset, length)
         return self.commit(session_id, upload_id, sha256)

@@ -38,8 +38,11 @@ CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
 STATUS_CHECKSUM_MISMATCH = 460  # tus checksum extension: the chunk was refused, the offset did not move
 
 DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3  # a session with an hour of MJPG video stays under this
-DEFAULT_CHUNK_BYTES = 8 * 1024**2  # one PATCH: big enough for speed, small enough to resend after a cut
-MAX_CHUNK_BYTES = 32 * 1024**2  # the server refuses a bigger PATCH body (413)
+# A PATCH starts at DEFAULT_CHUNK_BYTES and doubles after each chunk taken, up to LARGEST_CHUNK_BYTES:
+# a flaky link resends at most a few MB after a cut, a good one pays the per-request cost rarely.
+DEFAULT_CHUNK_BYTES = 4 * 1024**2
+LARGEST_CHUNK_BYTES = 32 * 1024**2
+MAX_CHUNK_BYTES = 64 * 1024**2  # the server refuses a bigger PATCH body (413)
 MAX_MANIFEST_BYTES = 64 * 1024**2  # session.json and each athlete part, uncompressed
 
 BUNDLE_FORMAT = "trackside-session-bundle"

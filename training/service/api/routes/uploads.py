@@ -55,7 +55,7 @@ async def send_chunk(upload_id: str, request: Request, device: CurrentDevice, db
     return Response(status_code=204, headers={**uploads.offset_headers(upload), HEADER_TUS: TUS_VERSION})
 
 
-async def _read_capped(request: Request) -> bytes:
+async def _read_capped(request: Request) -> bytearray:
     declared = request.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_CHUNK_BYTES:
         raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
@@ -67,4 +67,4 @@ async def _read_capped(request: Request) -> bytes:
                 raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
     except ClientDisconnect:  # the network cut the chunk short: nothing was written, the offset stays
         raise ApiError("the connection closed before the chunk was complete", code="chunk_cut") from None
-    return bytes(received)
+    return received  # not copied to bytes: crc32, sha256 and write all take it as it is
