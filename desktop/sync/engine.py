@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_BYTES = 32 * 1024**2  # how often an upload's progress is written to the outbox
 DEFAULT_INTERVAL_S = 60.0  # the background sync looks at the outbox at least this often
+MIN_WAIT_S = 0.5  # and never more often than this, whatever is due
 _LOCAL_LABELS_KEY = "local_labels_sha256"  # kept with a done item: the labels content the cloud has
 
 
@@ -93,6 +94,14 @@ class SyncEngine:
                     if not self._attempt(store, client, item, report):
                         break
         return report
+
+    def seconds_until_due(self) -> float | None:
+        """How long until the next outbox item is due by the engine's clock (None: nothing waits)."""
+        with Store.open(self.data_dir) as store:
+            pending = store.outbox_items(states=("pending",))
+        if not pending:
+            return None
+        return max(0.0, min(item.next_attempt_s for item in pending) - self._clock())
 
     def _client(self, store: Store) -> CloudClient:
         server = store.sync_server()
@@ -210,7 +219,8 @@ class _ProgressNote:
 
 
 class BackgroundSync:
-    """Runs `engine.run_once` on its own thread every `interval_s`, and at once on `sync_now()`."""
+    """Runs `engine.run_once` on its own thread when an item is due (at least every `interval_s`), and at
+    once on `sync_now()`."""
 
     def __init__(self, engine: SyncEngine, *, interval_s: float = DEFAULT_INTERVAL_S):
         self.engine = engine
@@ -250,4 +260,16 @@ class BackgroundSync:
             self.passes += 1
             if not self._wake.is_set():
                 self._idle.set()
-            self._wake.wait(self._interval_s)
+            self._wake.wait(self._next_wait_s())
+
+    def _next_wait_s(self) -> float:
+        """Until the next item is due (a retry after 2 s happens after 2 s), at most `interval_s`."""
+        report = self.last_report
+        if report is not None and report.stopped and not report.failed:
+            return self._interval_s  # not enrolled: nothing is sent until `sync_now` after an enrolment
+        try:
+            due_s = self.engine.seconds_until_due()
+        except Exception:  # the store cannot be read now: look again after the usual interval
+            logger.exception("could not read the outbox")
+            return self._interval_s
+        return self._interval_s if due_s is None else min(self._interval_s, max(MIN_WAIT_S, due_s))

@@ -197,3 +197,25 @@ def test_a_revoked_laptop_is_told_to_enrol_again_and_sends_once_it_has(cloud, se
     assert len(after.sent) == 1
     with Store.open(data_dir) as store:
         assert store.synced_session(session_id) is not None
+
+
+def test_the_background_sync_tries_again_when_the_backoff_says_not_an_hour_later(tmp_path, data_dir):
+    from desktop.sync.engine import BackgroundSync
+    from tests.support.waiting import wait_until
+
+    settings = settings_for(tmp_path / "cloud")
+    with ServiceThread(settings) as first:
+        port = first.port
+        enrol(data_dir, first.url, first.enrol_code("Lions"), allow_http=True)
+    with Store.open(data_dir) as store:  # recorded while the cloud is down
+        record_session(store, athletes={"Ana": True})
+    background = BackgroundSync(SyncEngine(data_dir), interval_s=3600).start()
+    try:
+        wait_until(lambda: read_status(data_dir).problem is not None, 30, "a failed first try")
+        again = ServiceThread(settings)
+        again.server.config.port = port  # the cloud comes back at the same address
+        with again:
+            wait_until(lambda: read_status(data_dir).sent == 1, 60, "the session to be sent by the next due try")
+    finally:
+        background.stop()
+    assert background.passes >= 2  # the 2 s retry of the backoff table, not the hourly pass
