@@ -66,3 +66,16 @@ def test_the_admin_command_creates_a_team_hands_out_a_code_and_revokes(tmp_path)
     assert again.returncode == 3 and "already exists" in again.stderr and "Traceback" not in again.stderr
     assert code.returncode == 0 and len(code.stdout.strip()) == 19
     assert unknown.returncode == 3 and "no team" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_the_admin_command_lists_and_revokes_a_device(service, tmp_path):
+    code = service.enrol_code("Lions")
+    with CloudClient(service.url, allow_http=True) as anonymous:
+        device_id = anonymous.enrol(code, "field laptop")["device_id"]
+    data_dir = service.settings.data_dir
+    url = ["--database-url", service.settings.database_url]
+    listed = _cloud("devices", "list", "Lions", *url, data_dir=data_dir)
+    revoked = _cloud("devices", "revoke", device_id, *url, data_dir=data_dir)
+    listed_after = _cloud("devices", "list", "Lions", *url, data_dir=data_dir)
+    assert device_id in listed.stdout and "active" in listed.stdout
+    assert revoked.returncode == 0 and "revoked" in listed_after.stdout
