@@ -1,8 +1,8 @@
 """Deletion follows the athlete: their parts, the video of every session they were on, and their name
 in the stored manifests go; the request is recorded so a replay is confirmed without doing it twice.
 
-Training sets are read from `session_parts` (see `training_parts`), so what is erased here is in no
-future training set. Blobs are deleted before the transaction commits: a crash in between leaves
+Training sets are read from `session_parts` (see `training.service.dataset`), so what is erased
+here is in no future training set. Blobs are deleted before the transaction commits: a crash in between leaves
 rows that point at nothing and an unconfirmed request, which the laptop sends again.
 """
 
@@ -88,8 +88,3 @@ def _still_used(db: Session, keys: set[str]) -> set[str]:
     used = set(db.scalars(select(SessionPart.blob_key).where(SessionPart.blob_key.in_(keys))))
     return used | set(db.scalars(select(CloudSession.manifest_blob).where(CloudSession.manifest_blob.in_(keys))))
 
-
-def training_parts(db: Session, team_id: int) -> list[SessionPart]:
-    """Every athlete part a training set of the team may read now (erased athletes are not among them)."""
-    return list(db.scalars(select(SessionPart).where(SessionPart.team_id == team_id,
-                                                     SessionPart.kind == "athlete").order_by(SessionPart.id)))

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from cloud_client.client import Refused
-from training.service.erasure import training_parts
+from training.service.dataset import open_video_part, read_athlete_part, training_parts
 from training.service.models import Device
 
 SPRINT = [{"start_mono_s": 101.0, "end_mono_s": 105.0, "label": "sprint", "channel": None}]
@@ -60,3 +60,32 @@ def test_deleting_an_athlete_erases_their_parts_blobs_and_training_rows_and_is_c
     gone = keys_before - set(blobs.keys())
     assert len(gone) == 2  # Ana's part and the manifest that named her (rewritten without her)
     assert all(ana_ref.encode() not in blobs.open(k).read() for k in blobs.keys())
+
+
+def test_a_training_set_reads_athletes_and_video_and_loses_an_erased_athletes_session_video(
+        service, enrol_device, tmp_path):
+    import random
+
+    from desktop.store import Store
+    from desktop.sync.bundle import build_bundle
+    from tests.support.sync_faults import VIDEO_BYTES, record_with_video
+
+    client = enrol_device()
+    with Store.open(tmp_path / "laptop") as store:
+        session_id = record_with_video(store, random.Random(5))
+        built = build_bundle(store, session_id)
+    client.upload_bundle(session_id, built.path, built.sha256)
+    blobs = service.app.state.blobs
+    with service.app.state.make_db() as db:
+        team_id = db.get(Device, client.device_id).team_id
+        athletes, videos = training_parts(db, team_id), training_parts(db, team_id, "video")
+        samples = [len(read_athlete_part(blobs, p)["samples"]["hr_bpm"]) for p in athletes]
+        with open_video_part(blobs, videos[0]) as video:
+            video_bytes = len(video.read())
+
+    client.request_deletion(str(uuid.uuid4()), built.athlete_refs[0])
+    with service.app.state.make_db() as db:
+        after = training_parts(db, team_id), training_parts(db, team_id, "video")
+
+    assert samples == [600, 600] and video_bytes == VIDEO_BYTES
+    assert len(after[0]) == 1 and after[1] == []  # the erased athlete was on the video: it goes too
