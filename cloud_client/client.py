@@ -151,7 +151,8 @@ class CloudClient:
         except requests.exceptions.SSLError as exc:
             raise UntrustedServer(f"{self.base_url}: its TLS certificate is not trusted ({_reason(exc)})") from None
         except requests.exceptions.RequestException as exc:
-            raise CloudUnreachable(f"{self.base_url} did not answer: {type(exc).__name__}") from None
+            raise CloudUnreachable(f"{self.base_url} did not answer ({type(exc).__name__}): check the address "
+                                   "and the network") from None
         if response.status_code not in ok:
             raise _refusal(response)
         return response

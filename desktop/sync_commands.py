@@ -32,8 +32,13 @@ def add_parser(sub) -> None:
 
 
 def sync(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop.store import StoreError
+
     handlers = {"enrol": _enrol, "status": _status, "now": _now}
-    return handlers[args.action](args, data_dir)
+    try:
+        return handlers[args.action](args, data_dir)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _enrol(args: argparse.Namespace, data_dir: Path) -> int:
