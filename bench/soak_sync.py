@@ -37,6 +37,8 @@ REQUEST_TIMEOUT_S = 30.0
 
 
 def run_sync_soak(cuts: int = CUTS) -> dict[str, float]:
+    for name in ("desktop.sync", "cloud_client"):  # every cut is a retry warning: expected here, not news
+        logging.getLogger(name).setLevel(logging.ERROR)
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="trackside-sync-soak-") as tmp:
         figures.update(_cut_soak(Path(tmp) / "sqlite", None, cuts, "soak.sync"))
