@@ -175,6 +175,12 @@ class SyncOutbox:
         self._update(item_id, attempts=attempts, next_attempt_s=next_attempt_s, last_error=error,
                      state="failed" if give_up else "pending")
 
+    def postpone(self, item_ids: list[int], until_s: float) -> None:
+        """Make items due no earlier than `until_s` (by the sync clock), without counting an attempt."""
+        with self._transaction():
+            self._conn.executemany("UPDATE sync_outbox SET next_attempt_s = MAX(next_attempt_s, ?) WHERE id = ?",
+                                   [(until_s, item_id) for item_id in item_ids])
+
     def retry_failed(self) -> int:
         """Make every failed item due again (the coach pressed 'sync now'); how many."""
         with self._transaction():

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-from cloud_client.client import BundleRefused, CloudError, CloudUnreachable, HashMismatch, NotEnrolled, ServerFailed
+from cloud_client.client import (BundleRefused, CloudError, CloudUnreachable, HashMismatch, NotEnrolled, ServerFailed,
+                                 SessionConflict)
 
 
 class FailureKind(Enum):
@@ -15,7 +16,7 @@ class FailureKind(Enum):
     SERVER = "server"  # a 5xx: the service failed; give it a little longer
     REFUSED = "refused"  # the service said no (409 while another commit runs, a stale offset): soon again
     NOT_ENROLLED = "not_enrolled"  # the token was revoked: nothing helps until the coach enrols again
-    BAD_BUNDLE = "bad_bundle"  # the bundle itself was refused: the same bytes will be refused again
+    BAD_BUNDLE = "bad_bundle"  # the bundle was refused, or the cloud holds other content: trying again won't help
 
 
 # Seconds to wait after the n-th failure in a row (the last value repeats). Network failures start
@@ -43,7 +44,7 @@ MAX_ATTEMPTS: dict[FailureKind, int] = {
 def failure_kind(exc: BaseException) -> FailureKind:
     if isinstance(exc, NotEnrolled):
         return FailureKind.NOT_ENROLLED
-    if isinstance(exc, (BundleRefused, HashMismatch)):
+    if isinstance(exc, (BundleRefused, HashMismatch, SessionConflict)):
         return FailureKind.BAD_BUNDLE
     if isinstance(exc, CloudUnreachable):
         return FailureKind.NETWORK

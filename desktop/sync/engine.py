@@ -90,10 +90,17 @@ class SyncEngine:
                 report.stopped = str(exc)
                 return report
             with client:
-                for item in store.outbox_due(self._clock()):
+                due = store.outbox_due(self._clock())
+                for position, item in enumerate(due):
                     if not self._attempt(store, client, item, report):
+                        self._postpone_the_rest(store, item, due[position + 1:])
                         break
         return report
+
+    def _postpone_the_rest(self, store: Store, failed: OutboxItem, untried: list[OutboxItem]) -> None:
+        """No network (or no valid token): the items not tried wait as long as the one that failed."""
+        until_s = store.outbox_item(failed.id).next_attempt_s
+        store.postpone([item.id for item in untried], until_s)
 
     def seconds_until_due(self) -> float | None:
         """How long until the next outbox item is due by the engine's clock (None: nothing waits)."""
@@ -117,8 +124,6 @@ class SyncEngine:
             answer = self._send(store, client, item)
         except (CloudError, StoreError, OSError) as exc:
             kind = backoff.failure_kind(exc)
-            if isinstance(exc, SessionConflict):
-                kind = backoff.FailureKind.BAD_BUNDLE
             self._note_failure(store, item, kind, exc, report)
             return kind not in (backoff.FailureKind.NETWORK, backoff.FailureKind.NOT_ENROLLED)
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloud_client.client import BundleRefused, CloudUnreachable, NotEnrolled, Refused, ServerFailed
+from cloud_client.client import BundleRefused, CloudUnreachable, NotEnrolled, Refused, ServerFailed, SessionConflict
 from desktop.sync.backoff import BACKOFF_S, MAX_ATTEMPTS, FailureKind, delay_s, failure_kind, gives_up
 
 
@@ -21,4 +21,5 @@ def test_failures_are_told_apart_by_kind():
     assert failure_kind(ServerFailed("500")) is FailureKind.SERVER
     assert failure_kind(NotEnrolled("no", 401, "unauthorised")) is FailureKind.NOT_ENROLLED
     assert failure_kind(BundleRefused("bad", 422, "bad_bundle")) is FailureKind.BAD_BUNDLE
+    assert failure_kind(SessionConflict("other content", 422, "session_conflict")) is FailureKind.BAD_BUNDLE
     assert failure_kind(Refused("busy", 409, "commit_in_progress")) is FailureKind.REFUSED

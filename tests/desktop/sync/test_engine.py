@@ -107,21 +107,23 @@ def test_with_no_service_items_wait_with_a_bounded_backoff_and_the_coach_sees_wh
     with Store.open(data_dir) as store:
         store.set_sync_server(dead_url, "device-1", "Lions", allow_http=True)
         record_session(store, athletes={"Ana": True})
+        record_session(store, athletes={"Ana": True})
     TokenStore(data_dir).save("device-1", "a-token")
     clock = FixedClock()
     engine = SyncEngine(data_dir, clock=clock)
 
-    first = engine.run_once()
+    first = engine.run_once()  # the first item fails; the second is not tried and waits as long
     not_due = engine.run_once()  # the clock has not moved: nothing is due
     clock.now_s += 2.0
     due_again = engine.run_once()
     with Store.open(data_dir) as store:
-        (item,) = store.outbox_items()
+        tried, untried = store.outbox_items()
     status = read_status(data_dir)
 
     assert len(first.failed) == 1 and not not_due.failed and len(due_again.failed) == 1
-    assert item.state == "pending" and item.attempts == 2 and item.next_attempt_s == clock.now_s + 5.0
-    assert status.waiting == 1 and "no connection" in status.problem and status.enrolled
+    assert tried.state == "pending" and tried.attempts == 2 and tried.next_attempt_s == clock.now_s + 5.0
+    assert untried.attempts == 0 and untried.next_attempt_s == tried.next_attempt_s
+    assert status.waiting == 2 and "no connection" in status.problem and status.enrolled
 
 
 def test_the_token_is_in_a_user_only_file_never_in_the_store_or_the_log(service, data_dir, caplog):
