@@ -55,16 +55,36 @@ async def send_chunk(upload_id: str, request: Request, device: CurrentDevice, db
     return Response(status_code=204, headers={**uploads.offset_headers(upload), HEADER_TUS: TUS_VERSION})
 
 
-async def _read_capped(request: Request) -> bytearray:
+async def _read_capped(request: Request) -> bytearray | bytes:
+    """The chunk's bytes, at most MAX_CHUNK_BYTES; read into one buffer of the declared size (no regrowing)."""
     declared = request.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_CHUNK_BYTES:
+    size = int(declared) if declared is not None and declared.isdigit() else None
+    if size is not None and size > MAX_CHUNK_BYTES:
         raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
-    received = bytearray()
     try:
-        async for piece in request.stream():
-            received += piece
-            if len(received) > MAX_CHUNK_BYTES:
-                raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
+        return await (_read_sized(request, size) if size is not None else _read_unsized(request))
     except ClientDisconnect:  # the network cut the chunk short: nothing was written, the offset stays
         raise ApiError("the connection closed before the chunk was complete", code="chunk_cut") from None
+
+
+async def _read_sized(request: Request, size: int) -> bytearray:
+    received, filled = bytearray(size), 0
+    view = memoryview(received)
+    async for piece in request.stream():
+        if filled + len(piece) > size:
+            raise ApiError("the body is longer than its Content-Length", code="bad_length")
+        view[filled:filled + len(piece)] = piece
+        filled += len(piece)
+    if filled != size:
+        raise ApiError("the connection closed before the chunk was complete", code="chunk_cut")
     return received  # not copied to bytes: crc32, sha256 and write all take it as it is
+
+
+async def _read_unsized(request: Request) -> bytes:
+    pieces, total = [], 0
+    async for piece in request.stream():
+        pieces.append(piece)
+        total += len(piece)
+        if total > MAX_CHUNK_BYTES:
+            raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
+    return b"".join(pieces)
