@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -173,9 +174,9 @@ class CloudClient:
         response = self._request("HEAD", f"/uploads/{upload_id}")
         return int(response.headers[HEADER_OFFSET])
 
-    def send_chunk(self, upload_id: str, offset: int, chunk: bytes) -> int:
-        """Send bytes at `offset`; the server's new offset."""
-        headers = {HEADER_OFFSET: str(offset), HEADER_CHECKSUM: chunk_checksum(chunk),
+    def send_chunk(self, upload_id: str, offset: int, chunk: bytes, checksum: str | None = None) -> int:
+        """Send bytes at `offset` (with their Upload-Checksum, computed here unless given); the server's new offset."""
+        headers = {HEADER_OFFSET: str(offset), HEADER_CHECKSUM: checksum or chunk_checksum(chunk),
                    "Content-Type": CHUNK_CONTENT_TYPE}
         response = self._request("PATCH", f"/uploads/{upload_id}", data=chunk, headers=headers, ok=(204,))
         return int(response.headers[HEADER_OFFSET])
@@ -201,22 +202,24 @@ class CloudClient:
             return _same_hash(created["committed"], sha256)
         upload_id = created["upload_id"]
         offset, stalls = self.upload_offset(upload_id), 0
-        with Path(path).open("rb") as bundle:
+        with _ChunkReader(path) as reader:
             while offset < length:
-                bundle.seek(offset)
-                sent_from, offset = offset, self._send_or_resync(upload_id, offset, bundle.read(chunk_bytes))
+                chunk, checksum = reader.get(offset, chunk_bytes)
+                grown = min(2 * chunk_bytes, max(chunk_bytes, largest_chunk_bytes))
+                reader.read_ahead(offset + len(chunk), grown)  # while this chunk is on the wire
+                sent_from, offset = offset, self._send_or_resync(upload_id, offset, chunk, checksum)
                 stalls = stalls + 1 if offset <= sent_from else 0
                 if stalls > MAX_STALLED_CHUNKS:
                     raise CloudUnreachable(f"upload {upload_id} makes no progress at byte {offset}")
-                chunk_bytes = chunk_bytes if stalls else min(2 * chunk_bytes, max(chunk_bytes, largest_chunk_bytes))
+                chunk_bytes = chunk_bytes if stalls else grown
                 if progress is not None:
                     progress(offset, length)
         return self.commit(session_id, upload_id, sha256)
 
-    def _send_or_resync(self, upload_id: str, offset: int, chunk: bytes) -> int:
+    def _send_or_resync(self, upload_id: str, offset: int, chunk: bytes, checksum: str | None = None) -> int:
         """The server's offset after sending `chunk`; on 409 or a checksum refusal, the server's offset."""
         try:
-            return self.send_chunk(upload_id, offset, chunk)
+            return self.send_chunk(upload_id, offset, chunk, checksum)
         except Refused as exc:
             if exc.status not in (409, STATUS_CHECKSUM_MISMATCH) or HEADER_OFFSET not in exc.headers:
                 raise
@@ -241,6 +244,36 @@ class CloudClient:
 
     def health(self) -> dict:
         return self._request("GET", "/health").json()
+
+
+class _ChunkReader:
+    """Reads and checksums the next chunk on a helper thread while the current one is on the wire."""
+
+    def __init__(self, path: Path):
+        self._file = Path(path).open("rb")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-reader")
+        self._ahead: tuple[int, int, Future] | None = None
+
+    def _read(self, offset: int, size: int) -> tuple[bytes, str]:
+        self._file.seek(offset)  # only the helper thread touches the file
+        chunk = self._file.read(size)
+        return chunk, chunk_checksum(chunk)
+
+    def get(self, offset: int, size: int) -> tuple[bytes, str]:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[:2] == (offset, size):
+            return ahead[2].result()
+        return self._pool.submit(self._read, offset, size).result()
+
+    def read_ahead(self, offset: int, size: int) -> None:
+        self._ahead = (offset, size, self._pool.submit(self._read, offset, size))
+
+    def __enter__(self) -> "_ChunkReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        self._file.close()
 
 
 def file_sha256(path: Path, block_bytes: int = 1 << 20) -> str:

@@ -86,8 +86,11 @@ def chunk_checksum(chunk: bytes, algorithm: str = DEFAULT_CHECKSUM_ALGORITHM) ->
     return f"{algorithm} " + base64.b64encode(CHECKSUM_ALGORITHMS[algorithm](chunk)).decode("ascii")
 
 
-def checksum_matches(header: str | None, chunk: bytes) -> bool:
+def checksum_matches(header: str | None, chunk: bytes, crc32: int | None = None) -> bool:
+    """Whether `chunk` has the Upload-Checksum `header`; `crc32`, if the caller already computed it."""
     algorithm = (header or "").strip().partition(" ")[0]
+    if algorithm == "crc32" and crc32 is not None:
+        return header.strip() == "crc32 " + base64.b64encode(crc32.to_bytes(4, "big")).decode("ascii")
     return algorithm in CHECKSUM_ALGORITHMS and header.strip() == chunk_checksum(chunk, algorithm)
 
 

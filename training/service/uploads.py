@@ -124,15 +124,17 @@ def offset_headers(upload: Upload) -> dict[str, str]:
 
 
 def append_chunk(db: Session, settings: Settings, hashes: RunningHashes, device: Device, upload_id: str,
-                 offset: int, checksum: str | None, chunk: bytes) -> Upload:
-    """Write `chunk` at `offset`; 409 on another offset, 460 on a bad checksum, 413 past the length."""
+                 offset: int, checksum: str | None, chunk: bytes, crc32: int | None = None) -> Upload:
+    """Write `chunk` at `offset`; 409 on another offset, 460 on a bad checksum, 413 past the length.
+
+    `crc32` is the chunk's CRC-32 if the caller computed it while the bytes arrived."""
     upload = team_upload(db, device, upload_id, lock=True)
     if offset != upload.offset:
         raise Conflict(f"the upload is at offset {upload.offset}, not {offset}", headers=offset_headers(upload),
                        code="offset_mismatch")
     if offset + len(chunk) > upload.length:
         raise TooLarge(f"the chunk runs past the declared length of {upload.length} bytes")
-    if not checksum_matches(checksum, chunk):
+    if not checksum_matches(checksum, chunk, crc32):
         raise ChecksumMismatch("the chunk does not match its Upload-Checksum; send it again",
                                headers=offset_headers(upload))
     _write_at(upload_file(settings, upload.id), offset, chunk)

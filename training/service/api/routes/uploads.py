@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -49,14 +51,16 @@ async def send_chunk(upload_id: str, request: Request, device: CurrentDevice, db
                      content_type: str = Header(alias="Content-Type")) -> Response:
     if content_type != CHUNK_CONTENT_TYPE:
         raise ApiError(f"a chunk is sent as {CHUNK_CONTENT_TYPE}", code="bad_content_type")
-    chunk = await _read_capped(request)
+    chunk, crc32 = await _read_capped(request)
     upload = await run_in_threadpool(uploads.append_chunk, db, settings, hashes, device, upload_id, upload_offset,
-                                     upload_checksum, chunk)
+                                     upload_checksum, chunk, crc32)
     return Response(status_code=204, headers={**uploads.offset_headers(upload), HEADER_TUS: TUS_VERSION})
 
 
-async def _read_capped(request: Request) -> bytearray | bytes:
-    """The chunk's bytes, at most MAX_CHUNK_BYTES; read into one buffer of the declared size (no regrowing)."""
+async def _read_capped(request: Request) -> tuple[bytearray | bytes, int]:
+    """The chunk's bytes (at most MAX_CHUNK_BYTES) and their CRC-32, computed as they arrive.
+
+    Read into one buffer of the declared size (no regrowing, no copy afterwards)."""
     declared = request.headers.get("Content-Length")
     size = int(declared) if declared is not None and declared.isdigit() else None
     if size is not None and size > MAX_CHUNK_BYTES:
@@ -67,24 +71,26 @@ async def _read_capped(request: Request) -> bytearray | bytes:
         raise ApiError("the connection closed before the chunk was complete", code="chunk_cut") from None
 
 
-async def _read_sized(request: Request, size: int) -> bytearray:
-    received, filled = bytearray(size), 0
+async def _read_sized(request: Request, size: int) -> tuple[bytearray, int]:
+    received, filled, crc32 = bytearray(size), 0, 0
     view = memoryview(received)
     async for piece in request.stream():
         if filled + len(piece) > size:
             raise ApiError("the body is longer than its Content-Length", code="bad_length")
         view[filled:filled + len(piece)] = piece
+        crc32 = zlib.crc32(piece, crc32)
         filled += len(piece)
     if filled != size:
         raise ApiError("the connection closed before the chunk was complete", code="chunk_cut")
-    return received  # not copied to bytes: crc32, sha256 and write all take it as it is
+    return received, crc32  # not copied to bytes: sha256 and write take it as it is
 
 
-async def _read_unsized(request: Request) -> bytes:
+async def _read_unsized(request: Request) -> tuple[bytes, int]:
     pieces, total = [], 0
     async for piece in request.stream():
         pieces.append(piece)
         total += len(piece)
         if total > MAX_CHUNK_BYTES:
             raise TooLarge(f"a chunk may be at most {MAX_CHUNK_BYTES} bytes")
-    return b"".join(pieces)
+    chunk = b"".join(pieces)
+    return chunk, zlib.crc32(chunk)
