@@ -16,10 +16,11 @@ import logging
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cloud_client.protocol import canonical_json
 from training.service.blobs import BlobStore
 from training.service.crud import as_utc, utc_now
 from training.service.errors import NotFound
-from training.service.models import CloudSession, Deletion, Device, SessionAthlete, SessionPart
+from training.service.models import CloudSession, Deletion, Device, LabelRecord, SessionAthlete, SessionPart
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,20 @@ def _rewrite_manifest(db: Session, blobs: BlobStore, session: CloudSession, athl
     manifest["video"] = []
     manifest["marks"] = [m for m in manifest["marks"] if m.get("channel") not in gone]
     manifest["labels"] = [m for m in manifest["labels"] if m.get("channel") not in gone]
+    _drop_label_channels(db, session, gone)
     raw = json.dumps(manifest, sort_keys=True).encode("utf-8")
     session.manifest_blob = blobs.put_stream(io.BytesIO(raw), hashlib.sha256(raw).hexdigest())
     return old_key if old_key != session.manifest_blob else None
+
+
+def _drop_label_channels(db: Session, session: CloudSession, channels: set[str]) -> None:
+    """The labels sent after the sync lose those of the erased athlete's channel (the version stays)."""
+    record = db.get(LabelRecord, session.id)
+    if record is None or not channels:
+        return
+    labels = [label for label in json.loads(record.labels_json) if label.get("channel") not in channels]
+    record.labels_json = json.dumps(labels)
+    record.sha256 = hashlib.sha256(canonical_json({"version": record.version, "labels": labels})).hexdigest()
 
 
 def _still_used(db: Session, keys: set[str]) -> set[str]:

@@ -47,6 +47,8 @@ def test_deleting_an_athlete_erases_their_parts_blobs_and_training_rows_and_is_c
     blobs = service.app.state.blobs
     keys_before = set(blobs.keys())
     request_id = str(uuid.uuid4())
+    ana_jog = {"start_mono_s": 110.0, "end_mono_s": 120.0, "label": "jog", "channel": "sim-1"}  # Ana's channel
+    client.put_labels(session_id, 1, SPRINT + [ana_jog])
 
     answer = client.request_deletion(request_id, ana_ref)
     replay = client.request_deletion(request_id, ana_ref)
@@ -57,6 +59,7 @@ def test_deleting_an_athlete_erases_their_parts_blobs_and_training_rows_and_is_c
     assert answer == replay and answer["parts_erased"] == 1
     assert [p.athlete_ref for p in left] == [ben_ref]
     assert client.session(session_id)["athletes"] == [ben_ref]
+    assert client._request("GET", f"/sessions/{session_id}/labels").json()["labels"] == SPRINT
     gone = keys_before - set(blobs.keys())
     assert len(gone) == 2  # Ana's part and the manifest that named her (rewritten without her)
     assert all(ana_ref.encode() not in blobs.open(k).read() for k in blobs.keys())
