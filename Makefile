@@ -6,11 +6,13 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 \
 	libfontconfig1 libglib2.0-0 libdbus-1-3
+# The cloud service's suite also runs on PostgreSQL (tests/support/postgres.py starts a cluster).
+APT_TEST_PACKAGES := postgresql
 RUN_DATA_DIR ?= $(HOME)/Trackside
 RUN_DURATION_S ?= 60
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run run-headless screenshots test bench soak models data setup setup-laptop apt lint clean
+.PHONY: run run-headless screenshots test bench soak models data setup setup-laptop apt apt-test lint clean
 
 # The window, on a desktop (QT_QPA_PLATFORM unset: a real window), recording at once from a real
 # FIT ride, three simulated athletes and the real Sports2D clip looped.
@@ -66,9 +68,12 @@ $(VENV)/.full: pyproject.toml $(VENV)/.laptop
 	touch $@
 
 setup-laptop: apt $(VENV)/.laptop
-setup: apt $(VENV)/.full
+setup: apt apt-test $(VENV)/.full
 
-# Qt's libraries and Xvfb; installed only when one is missing.
+# Qt's libraries and Xvfb (and, for the full setup, PostgreSQL); installed only when one is missing.
+apt-test:
+	@$(MAKE) --no-print-directory apt APT_PACKAGES="$(APT_TEST_PACKAGES)"
+
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -39,6 +39,7 @@ def record_rowing_team(folder: Path) -> Path:
 
     quiet = ["--data-dir", str(folder)]
     trackside(["athletes", "add", "Ana", "--hr-max", "190", "--hr-rest", "50", *quiet])
+    trackside(["athletes", "consent", "Ana", "--cloud", "yes", "--training", "yes", *quiet])  # both start at no
     trackside(["athletes", "add", "Ben", "--hr-max", "185", "--hr-rest", "55", "--no-consent", *quiet])
     for name, athlete in ROWING_SESSIONS:
         code = trackside(["record", "--headless", "--hr", f"replay:{rowing_path(name)}?speed=max",

@@ -112,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     ble_figures = run_ble_soak(drops=args.ble_drops)
     figures.update(ble_figures)
     figures.update(update_figures := run_update_soak())
+    from bench.soak_sync import run_sync_soak, sync_sound
+
+    figures.update(run_sync_soak())
     for name, value in figures.items():
         print(f"{name}={int(value)}" if float(value).is_integer() else f"{name}={value:.3f}", flush=True)
     sound = (figures["soak.crash_corrupt"] == 0 and figures["soak.crash_max_hr_loss_s"] <= MAX_HR_LOSS_S
-             and soak_is_sound(ble_figures, min_drops=args.ble_drops) and update_soak_is_sound(update_figures))
+             and soak_is_sound(ble_figures, min_drops=args.ble_drops) and update_soak_is_sound(update_figures)
+             and sync_sound(figures))
     return 0 if sound else 1
 
 

@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_record(sub)
     _add_sessions(sub)
     _add_athletes(sub)
+    from desktop.sync_commands import add_parser as add_sync_parser
+
+    add_sync_parser(sub)
     return parser
 
 
@@ -177,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     from desktop import commands
 
-    handlers = {"app": _open_app, "record": commands.record, "sessions": commands.sessions, "athletes": commands.athletes}
+    from desktop.sync_commands import sync
+
+    handlers = {"app": _open_app, "record": commands.record, "sessions": commands.sessions,
+                "athletes": commands.athletes, "sync": sync}
     try:
         return handlers[args.command](args, _data_dir(args.data_dir))
     except KeyboardInterrupt:

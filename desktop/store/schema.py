@@ -140,8 +140,44 @@ _V3 = [
     "ALTER TABLE athletes ADD COLUMN strap_name TEXT",
     "CREATE UNIQUE INDEX athletes_by_strap ON athletes (strap_address) WHERE strap_address IS NOT NULL",
 ]
+# Version 4 (sync, issue 8): the outbox of what waits to go to the team's cloud (sessions, labels
+# sent after a sync, athletes' deletions), the cloud's name for each athlete (a random ref, never
+# their name), and the enrolled server (its address and device id; the token is kept by keyring).
+_V4 = [
+    """CREATE TABLE sync_athlete_refs (
+        athlete_id INTEGER PRIMARY KEY REFERENCES athletes(id) ON DELETE CASCADE,
+        ref TEXT NOT NULL UNIQUE)""",
+    """CREATE TABLE sync_outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'labels', 'deletion')),
+        session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE,
+        athlete_ref TEXT,
+        request_id TEXT,
+        bundle_path TEXT,
+        sha256 TEXT,
+        superseded_sha256 TEXT,
+        size_bytes INTEGER,
+        sent_bytes INTEGER NOT NULL DEFAULT 0,
+        labels_version INTEGER,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_s REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_utc TEXT NOT NULL,
+        done_utc TEXT,
+        answer_json TEXT)""",
+    "CREATE UNIQUE INDEX sync_outbox_one_session ON sync_outbox (session_id) WHERE kind = 'session'",
+    "CREATE INDEX sync_outbox_by_state ON sync_outbox (state, next_attempt_s)",
+    """CREATE TABLE sync_server (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        url TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        team TEXT NOT NULL,
+        allow_http INTEGER NOT NULL CHECK (allow_http IN (0, 1)),
+        enrolled_utc TEXT NOT NULL)""",
+]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -27,6 +27,7 @@ from desktop.sources.events import FeedbackEvent
 from desktop.sources.heart_rate.base import HeartRateSample
 from desktop.store import checks, rows
 from desktop.store.models import SESSION_STATUSES, Athlete, AthleteNotFound, StoreError, VideoSegment
+from desktop.store.outbox import SyncOutbox
 from desktop.store.reads import SessionReads
 from desktop.store.schema import migrate, refuse_newer, schema_version
 from edge_models.durable import PRIVATE_FILE_MODE, make_private_dir, make_private_file, tighten
@@ -96,7 +97,7 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-class Store(SessionReads):
+class Store(SessionReads, SyncOutbox):
     """The coach's sessions, athletes, labels and video index in `data_dir/trackside.sqlite`."""
 
     def __init__(self, data_dir: Path, conn: sqlite3.Connection):
@@ -203,6 +204,8 @@ class Store(SessionReads):
                 (*changes.values(), _now_utc_text(), athlete_id))
             if cursor.rowcount == 0:
                 raise AthleteNotFound(f"no athlete with id {athlete_id}")
+            if cloud is False:
+                self._enqueue_deletion(athlete_id)  # withdrawing cloud consent erases what the cloud holds
         return self._athlete(athlete_id)
 
     def pair_strap(self, athlete_id: int, address: str, strap_name: str | None = None) -> Athlete:
@@ -243,6 +246,7 @@ class Store(SessionReads):
             for table in ("rr_intervals", "hr_samples", "gaps", "feedback_events"):
                 erased += self._conn.execute(
                     f"DELETE FROM {table} WHERE (session_id, channel) IN ({channels})", (athlete_id,)).rowcount
+            self._enqueue_deletion(athlete_id)  # and in the team's cloud, once it confirms
         logger.info("erased %d rows of athlete %d", erased, athlete_id)
         return erased
 

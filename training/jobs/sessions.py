@@ -93,10 +93,7 @@ class SessionSource(Protocol):
 
 
 def consents_to_training(consent_flag: bool) -> bool:
-    """The one switch for consent: today the store's single flag means 'keep and use my data'.
-
-    When the three-way consent (record / cloud / training) lands, pass its `training` part here.
-    """
+    """The athlete's own answer to 'may my data train the team's models' (never the record consent)."""
     return bool(consent_flag)
 
 
@@ -134,7 +131,7 @@ class StoreSessionSource:
         conn.row_factory = sqlite3.Row
         store = Store(self.data_dir, conn)
         try:
-            consent = {a.id: consents_to_training(a.consent) for a in store.list_athletes()}
+            consent = {a.id: consents_to_training(a.consent_training) for a in store.list_athletes()}
             for summary in store.list_sessions():
                 if summary.status != "recording":
                     yield _record_from_store(store, summary.id, consent)
