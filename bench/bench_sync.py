@@ -72,7 +72,7 @@ def _record_big_session(laptop: Path) -> str:
     with Store.open(laptop) as store:
         session_id = store.create_session(started_wall_utc=datetime.now(timezone.utc), started_mono_s=0.0,
                                           hr_specs=["sim:1"], camera_spec="synthetic")
-        athlete = store.add_athlete("Ana", 190, 50)
+        athlete = store.add_athlete("Ana", 190, 50, consent_cloud=True)
         store.add_channel(session_id, "sim-1", "Ana", athlete.id)
         store.write_events(session_id, [HeartRateSample("sim-1", k * 1.0, rng.randint(60, 190)) for k in range(3600)])
         relative = PurePosixPath("video") / session_id / "seg-000000.avi"

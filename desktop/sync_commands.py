@@ -11,7 +11,8 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
-from desktop.cli import EXIT_OK, EXIT_UNUSABLE, CliError, print_json
+from desktop.commands import print_json
+from desktop.errors import EXIT_OK, EXIT_UNUSABLE, CliError
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ def add_parser(sub) -> None:
     status = s.add_parser("status", help="what waits to be sent, and the last sync")
     now = s.add_parser("now", help="send what waits, now")
     for one in (enrol, status, now):
-        one.add_argument("--data-dir", help="where sessions are stored (default: $TRACKSIDE_DATA_DIR or ~/Trackside)")
+        one.add_argument("--data-dir", help="where sessions are stored (default: $TRACKSIDE_DATA_DIR, else the "
+                         "user data folder, e.g. ~/.local/share/Trackside)")
         one.add_argument("--json", action="store_true", help="machine-readable output")
 
 

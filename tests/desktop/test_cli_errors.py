@@ -76,6 +76,10 @@ BAD_INPUTS = [
     (["app", "--camera", "file:{empty}/clip.mp4"], EXIT_UNUSABLE, "clip.mp4"),
     (["app", "--hr", "sim:1", "--athlete", "Alice"], EXIT_USAGE, "CHANNEL=NAME"),
     (["app", "--hr", "sim:1", "--athlete", "sim-1=Nobody", "--data-dir", "{data}"], EXIT_UNUSABLE, "Nobody"),
+    # sync (no network needed to refuse these)
+    (["sync", "enrol", "ftp://cloud.example.org", "ABC", "--data-dir", "{data}"], EXIT_USAGE, "ftp://"),
+    (["sync", "status", "--data-dir", "{damaged}"], EXIT_UNUSABLE, "not a database"),
+    (["sync", "now", "--data-dir", "{empty}"], EXIT_UNUSABLE, "no Trackside data"),
     # record
     (["record", "--hr", "sim:1"], EXIT_USAGE, "--headless"),
     (["record", "--headless"], EXIT_USAGE, "nothing to record"),

@@ -142,7 +142,8 @@ def record_session(store: Store, *, athletes: dict[str, bool], samples: int = 30
                                       hr_specs=["sim:%d" % len(athletes)], camera_spec=None)
     ids = {}
     for i, (name, consent) in enumerate(athletes.items(), start=1):
-        athlete = store.athlete_by_name(name) or store.add_athlete(name, 190, 50, consent=consent)
+        athlete = store.athlete_by_name(name) or store.add_athlete(
+            name, 190, 50, consent=consent, consent_cloud=consent, consent_training=consent)
         channel = f"sim-{i}"
         store.add_channel(session_id, channel, name, athlete.id)
         ids[channel] = athlete.id

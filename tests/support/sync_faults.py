@@ -56,7 +56,7 @@ def record_with_video(store: Store, rng: random.Random, names=("Ana", "Ben")) ->
     session_id = store.create_session(started_wall_utc=datetime.now(timezone.utc), started_mono_s=0.0,
                                       hr_specs=["sim:2"], camera_spec="synthetic")
     for i, name in enumerate(names, start=1):
-        athlete = store.athlete_by_name(name) or store.add_athlete(name, 190, 50)
+        athlete = store.athlete_by_name(name) or store.add_athlete(name, 190, 50, consent_cloud=True, consent_training=True)
         store.add_channel(session_id, f"sim-{i}", name, athlete.id)
         store.write_events(session_id, [HeartRateSample(f"sim-{i}", k * 0.5, rng.randint(60, 190),
                                                         (rng.uniform(0.3, 1.2),)) for k in range(SAMPLES)])

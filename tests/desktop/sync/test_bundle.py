@@ -37,7 +37,7 @@ def test_an_athlete_without_consent_is_left_out_and_so_is_the_video(data_dir):
     with Store.open(data_dir) as store:
         session_id = record_with_video(store, random.Random(0))
         ben = store.athlete_by_name("Ben")
-        store.set_consent(ben.id, False)
+        store.set_consent(ben.id, cloud=False)
         built = build_bundle(store, session_id)
         ana_ref = store.athlete_ref(store.athlete_by_name("Ana").id)
     manifest, names = _manifest(built.path)

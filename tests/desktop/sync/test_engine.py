@@ -66,7 +66,7 @@ def _trackside(*args, data_dir):
                            "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=120, env=env)
 
 
-@pytest.mark.parametrize("command", [["athletes", "delete-data", "Ana"], ["athletes", "consent", "Ana", "no"]],
+@pytest.mark.parametrize("command", [["athletes", "delete-data", "Ana"], ["athletes", "consent", "Ana", "--cloud", "no"]],
                          ids=["delete-data", "consent-withdrawn"])
 def test_erasing_an_athlete_reaches_the_cloud_and_is_kept_until_confirmed(cloud, service, data_dir, command):
     with Store.open(data_dir) as store:

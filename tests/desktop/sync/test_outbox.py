@@ -38,7 +38,7 @@ def test_erasing_an_athlete_the_cloud_never_heard_of_queues_nothing(data_dir):
         ana, ben = store.athlete_by_name("Ana"), store.athlete_by_name("Ben")
         store.athlete_ref(ben.id, create=True)  # Ben's data went into a bundle once
         store.delete_athlete_data(ana.id)
-        store.set_consent(ben.id, False)
+        store.set_consent(ben.id, cloud=False)  # withdrawn: the cloud must erase his data
         deletions = [i for i in store.outbox_items() if i.kind == "deletion"]
     assert len(deletions) == 1 and deletions[0].athlete_ref is not None and deletions[0].request_id
 
