@@ -16,8 +16,8 @@ export QT_QPA_PLATFORM ?= offscreen
 
 # The window, on a desktop (QT_QPA_PLATFORM unset: a real window), recording at once from a real
 # FIT ride, three simulated athletes and the real Sports2D clip looped.
-run: setup-laptop data
-	env -u QT_QPA_PLATFORM $(VENV)/bin/trackside app \
+run: setup data
+	env -u QT_QPA_PLATFORM $(VENV)/bin/trackside app --embedded-cloud \
 	  --hr "replay:$$($(PY) -m edge_models.assets --path 4078723797.fit)" --hr sim:3 \
 	  --camera "file:$$($(PY) -m edge_models.assets --path demo.mp4)?loop=1" \
 	  --data-dir "$(RUN_DATA_DIR)"

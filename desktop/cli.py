@@ -65,6 +65,9 @@ def _add_app(sub) -> None:
     p.add_argument("--athlete", action="append", default=[], metavar="CHANNEL=NAME",
                    help="who wears which strap, e.g. sim-1=Alice (the athlete must exist)")
     p.add_argument("--no-feedback", action="store_true", help="do not run the on-device models")
+    p.add_argument("--embedded-cloud", action="store_true",
+                   help="run the team's cloud service on this computer (127.0.0.1 only) beside the window, enrol "
+                        "this laptop with it and send each session when it stops (needs the cloud's packages)")
     _common(p, json_flag=False)
 
 

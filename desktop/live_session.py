@@ -43,6 +43,7 @@ class LiveSources:
     athletes: tuple[str, ...] = ()  # CHANNEL=NAME assignments
     feedback: bool = True
     pausable: tuple[int, ...] = ()  # heart-rate sources (by index) opened pausable (demos, tests)
+    embedded_cloud: bool = False  # `make run`: the cloud service on loopback beside the window
 
 
 @dataclass(frozen=True)

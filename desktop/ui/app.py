@@ -20,7 +20,8 @@ def main(args) -> int:
 
     sources = LiveSources(data_dir=args.data_dir, hr_specs=tuple(args.hr or ()), camera_spec=args.camera,
                           athletes=tuple(getattr(args, "athlete", ()) or ()),
-                          feedback=not getattr(args, "no_feedback", False))
+                          feedback=not getattr(args, "no_feedback", False),
+                          embedded_cloud=getattr(args, "embedded_cloud", False))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Trackside")
     apply_theme(app)

@@ -13,6 +13,7 @@ from typing import Callable
 from desktop.feedback.models import model_store, update_state
 from desktop.live_session import LiveSources
 from desktop.store import Store
+from desktop.sync.app_sync import AppSync
 from desktop.ui.athletes_screen import AthletesScreen
 from desktop.ui.commands import Command, install
 from desktop.ui.help_overlay import HelpOverlay
@@ -20,6 +21,7 @@ from desktop.ui.live_screen import LiveScreen
 from desktop.ui.models_screen import ModelsScreen
 from desktop.ui.recovery import offer_recovery
 from desktop.ui.sessions_screen import SessionsScreen
+from desktop.ui.sync_screen import SyncScreen
 from desktop.ui.qt import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
 
 MIN_SIZE_PX = (1280, 720)  # usable on a 1366x768 laptop screen
@@ -32,6 +34,7 @@ class ScreenContext:
     data_dir: Path
     sources: LiveSources
     store: Store  # the Qt thread's connection, open while the window is
+    sync: AppSync
     window: "MainWindow"
 
 
@@ -49,6 +52,7 @@ def screens() -> list[Screen]:
         Screen("Sessions", "Ctrl+2", lambda ctx: SessionsScreen(ctx.store)),
         Screen("Athletes", "Ctrl+3", lambda ctx: AthletesScreen(ctx.store)),
         Screen("Models", "Ctrl+4", lambda ctx: ModelsScreen(model_store(ctx.data_dir), update_state(ctx.data_dir))),
+        Screen("Sync", "Ctrl+5", lambda ctx: SyncScreen(ctx.sync)),
     ]
 
 
@@ -58,7 +62,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Trackside")
         self.setMinimumSize(*MIN_SIZE_PX)
         self.store = Store.open(sources.data_dir)
-        self.context = ScreenContext(sources.data_dir, sources, self.store, self)
+        self.sync = AppSync(sources.data_dir, embedded=sources.embedded_cloud).start()
+        self.context = ScreenContext(sources.data_dir, sources, self.store, self.sync, self)
         self.screens = screen_list or screens()
         self.nav = QListWidget()
         self.nav.setFixedWidth(130)
@@ -87,6 +92,7 @@ class MainWindow(QMainWindow):
         self.live = self.widgets.get("Live")
         if isinstance(self.live, LiveScreen):
             self.live.status_changed.connect(self.status.setText)
+            self.live.recording_changed.connect(lambda recording: recording or self.sync.session_finished())
         self.nav.setCurrentRow(0)
 
     def show_screen(self, index: int) -> None:
@@ -125,4 +131,5 @@ class MainWindow(QMainWindow):
             if hasattr(widget, "shutdown"):
                 widget.shutdown()
         self.store.close()
+        self.sync.stop()  # the embedded cloud's last pass, bounded
         super().closeEvent(event)

@@ -36,7 +36,7 @@ def open_window(qtbot, qapp, data_dir):
 
     yield open_
     for window in windows:
-        window.live.shutdown()
+        window.close()  # as the coach closes it: every screen shut down, the store and the sync stopped
 
 
 def start_and_wait(qtbot, window, athletes: int, video: bool = True) -> None:
