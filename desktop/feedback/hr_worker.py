@@ -5,9 +5,8 @@ only enqueues. The worker thread keeps one window per athlete (built by the same
 the training windows) and runs the int8 heart-rate model on LiteRT every few seconds per athlete.
 
 Effort, the model's second input, comes from the best signal present: power, speed or cadence on
-the sample (scaled by the athlete's 95th percentile so far, as training scales a recording; the
-shared features turn it into a work/rest state), else the coach's work/rest marks, else the
-movement model's class (moving = work).
+the sample (by the training rule itself, `LiveHrWindow.add_measured_effort`), else the coach's
+work/rest marks, else the movement model's class (moving = work).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -36,8 +34,6 @@ logger = logging.getLogger(__name__)
 
 FORECAST_PERIOD_S = 5.0  # one forecast per athlete every 5 s of heart rate
 QUEUE_MAX = 5_000  # samples waiting for the worker; past this, new ones are dropped and counted
-EFFORT_HISTORY = 600  # effort samples kept to scale power/speed/cadence (10 min at 1 Hz)
-EFFORT_PERCENTILE = 95.0  # matches the training features: effort 1 = the 95th percentile
 RECOVERED_DEFAULT_BPM = 120.0  # "recovered" target when the athlete's resting HR is unknown
 RECOVERED_RESERVE_FRACTION = 0.3  # else: resting HR plus 30 % of the heart-rate reserve
 # Movement classes that mean the athlete is resting; the team defines its classes, every other
@@ -50,7 +46,6 @@ _STOP = object()
 class _Athlete:
     window: LiveHrWindow = field(default_factory=LiveHrWindow)
     watch: ResponseWatch | None = None
-    effort_values: deque = field(default_factory=lambda: deque(maxlen=EFFORT_HISTORY))
     last_forecast_t_s: float = -np.inf
     effort: float | None = None
     marked: bool = False  # the coach's marks set this athlete's work/rest: the camera defers
@@ -122,8 +117,8 @@ class HeartRateFeedbackWorker:
     def _on_sample(self, runner: ModelRunner, sample: HeartRateSample) -> None:
         athlete = self._athlete(sample.channel)
         try:
-            self._update_effort(athlete, sample)
-            is_heart_rate = athlete.window.add_hr(sample.t_mono_s, float(sample.hr_bpm))
+            is_heart_rate = athlete.window.add_sample(sample.t_mono_s, float(sample.hr_bpm), sample.power_w,
+                                                      sample.speed_mps, sample.cadence_rpm)
         except FeatureError as exc:
             logger.debug("sample of %s not used: %s", sample.channel, exc)
             return
@@ -135,15 +130,6 @@ class HeartRateFeedbackWorker:
                 "forecast_bpm": round(unusual.forecast_bpm, 1)})
         if sample.t_mono_s - athlete.last_forecast_t_s >= FORECAST_PERIOD_S:
             self._forecast(runner, sample.channel, athlete)
-
-    def _update_effort(self, athlete: _Athlete, sample: HeartRateSample) -> None:
-        measured = next((v for v in (sample.power_w, sample.speed_mps, sample.cadence_rpm) if v is not None), None)
-        if measured is None:
-            return
-        athlete.effort_values.append(max(0.0, float(measured)))
-        scale = np.percentile(athlete.effort_values, EFFORT_PERCENTILE)
-        effort = float(np.clip(measured / scale, 0.0, 1.0)) if scale > 0 else 0.0
-        athlete.window.set_effort(sample.t_mono_s, effort)
 
     def _on_marker(self, marker: Marker) -> None:
         if marker.kind not in ("work", "rest"):
@@ -157,7 +143,7 @@ class HeartRateFeedbackWorker:
     def _on_movement(self, event: FeedbackEvent) -> None:
         effort = 0.0 if event.payload.get("label") in RESTING_LABELS else 1.0
         for athlete in self._athletes.values():
-            if not athlete.effort_values and not athlete.marked:  # measured effort and marks win
+            if athlete.window.measured_channel is None and not athlete.marked:  # measured effort and marks win
                 self._set_state_effort(athlete, event.t_mono_s, effort)
 
     @staticmethod

@@ -8,11 +8,10 @@ A window is 120 points at 1 Hz, each point two channels:
   last two minutes, not the athlete's level. Absolute heart rate says more about who the athlete
   is than about what comes next: a model fed it learned "165 bpm comes down" from athletes who
   live at 130 and, left out on the rider who holds 165, did 2.5 times worse than persistence.
-- the work/rest state (work = 1, rest = 0), from effort in [0, 1] smoothed with hysteresis
-  (`work_rest_state`). Effort comes from a recording's power (else speed, else cadence) divided
-  by a robust per-recording scale, and at the trackside from the coach's interval marks or the
-  movement model's class (already 0 or 1). Both pass through the same state function, so a live
-  window is in the distribution the model was trained on.
+- the work/rest state (work = 1, rest = 0), from effort in [0, 1] smoothed with hysteresis.
+  Effort and state follow one rule in training and live (`edge_models.features.effort`): measured
+  power (else speed, else cadence) over the session's own 95th percentile so far, or at the
+  trackside the coach's interval marks or the movement model's class (already 0 or 1).
 
 Strap artefacts are holes, not heart rate (`ArtefactFilter`, `without_artefacts`): a sample is
 an artefact when it lies outside MIN_PLAUSIBLE_BPM-MAX_PLAUSIBLE_BPM, or when it is further from
@@ -36,20 +35,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_models.features.effort import work_rest_state
+
 WINDOW_S = 120  # seconds of history the model sees
 STEP_S = 1.0  # one point a second (straps notify about once a second)
 MAX_HOLD_S = 3.0  # a sample stands for the next 3 s at most; a longer gap is a hole
 HORIZONS_S = (10, 30, 60)  # forecast horizons, seconds ahead
 HR_SCALE_BPM = 100.0  # divides heart rate and its changes: the span rest to max is ~100 bpm
-EFFORT_SCALE_PERCENTILE = 95.0  # effort 1.0 = this percentile of the recording's positive values
 N_CHANNELS = 2  # heart rate relative to now, work/rest state
 HR_CHANNEL = 0
 STATE_CHANNEL = 1
-EFFORT_SMOOTH_S = 10  # effort averaged over 10 s before deciding work or rest
-WORK_ENTER = 0.5  # smoothed effort at or above this starts a work bout
-REST_ENTER = 0.25  # smoothed effort at or below this starts a rest
 RECOVERY_S = 60  # a recovery window ends within 60 s after a work-to-rest drop
-STATE_WARMUP_S = 60  # effort history before a live window, so its first states match training
 # history a forecast needs: two effort-smoothing spans (the work/rest state has settled) and the
 # issue's check (20 s of a ride); LOO MAE by history length is in the bundle's report.md
 COLD_START_MIN_S = 20
@@ -149,16 +145,6 @@ def without_artefacts(time_s: np.ndarray, hr_bpm: np.ndarray) -> np.ndarray:
     return np.where(artefact_mask(time_s, hr_bpm), np.nan, np.asarray(hr_bpm, dtype=np.float64))
 
 
-def robust_effort(values: np.ndarray) -> np.ndarray:
-    """Power, speed or cadence mapped to [0, 1] by the recording's own high percentile."""
-    values = np.asarray(values, dtype=np.float64)
-    positive = values[np.isfinite(values) & (values > 0)]
-    if positive.size == 0:
-        return np.zeros_like(values)
-    scale = np.percentile(positive, EFFORT_SCALE_PERCENTILE)
-    return np.clip(values / scale, 0.0, 1.0)  # NaN (no sample) stays NaN
-
-
 def relative_hr(hr_bpm: np.ndarray) -> np.ndarray:
     """Heart rate of each row relative to the row's last point, scaled like the forecast."""
     hr_bpm = np.asarray(hr_bpm, dtype=np.float64)
@@ -206,19 +192,6 @@ def decode_forecast(model_output: np.ndarray, hr_now_bpm: float) -> np.ndarray:
     return hr_now_bpm + np.asarray(model_output, dtype=np.float64).reshape(-1) * HR_SCALE_BPM
 
 
-def work_rest_state(effort_1hz: np.ndarray) -> np.ndarray:
-    """1 in a work bout, 0 at rest: smoothed effort with hysteresis (no flicker at a threshold)."""
-    effort = np.nan_to_num(np.asarray(effort_1hz, dtype=np.float64), nan=0.0)
-    kernel = np.ones(EFFORT_SMOOTH_S) / EFFORT_SMOOTH_S
-    smooth = np.convolve(effort, kernel, mode="full")[: effort.size]  # causal: past 10 s only
-    state = np.zeros(effort.size, dtype=np.int8)
-    working = False
-    for i, level in enumerate(smooth):
-        working = level >= WORK_ENTER if not working else level > REST_ENTER
-        state[i] = working
-    return state
-
-
 def recovery_mask(effort_1hz: np.ndarray) -> np.ndarray:
     """True at each second within RECOVERY_S after a work-to-rest drop."""
     state = work_rest_state(effort_1hz)
@@ -227,15 +200,6 @@ def recovery_mask(effort_1hz: np.ndarray) -> np.ndarray:
     for start in drops:
         mask[start:start + RECOVERY_S] = True
     return mask
-
-
-def effort_from_channels(power_w: np.ndarray | None, speed_mps: np.ndarray | None,
-                         cadence_rpm: np.ndarray | None) -> tuple[np.ndarray | None, str]:
-    """Effort per sample from the first channel a recording really has: power, speed, cadence."""
-    for name, values in (("power", power_w), ("speed", speed_mps), ("cadence", cadence_rpm)):
-        if values is not None and np.count_nonzero(np.nan_to_num(values) > 0) > 0:
-            return robust_effort(values), name
-    return None, "none"
 
 
 @dataclass(frozen=True)

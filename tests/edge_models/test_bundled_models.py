@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_models.features.effort import recording_effort
 from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_SCALE_BPM, HrWindows,
-                                     effort_from_channels, recording_windows)
+                                     recording_windows)
 from edge_models.features.hr_insights import ForecastBand
 from edge_models.manifest import GoldenSet, load_manifest, verify_model_file
 from edge_models.model_store import BUNDLED_MODELS_DIR
@@ -91,14 +92,15 @@ UNUSUAL_SHARE_MAX = 0.3  # the band holds 90 % of held-out residuals: alarms mus
 
 
 def test_live_forecasts_on_a_real_ride_feed_the_coachs_insights():
-    from edge_models.features.hr import decode_forecast, work_rest_state
+    from edge_models.features.effort import work_rest_state
+    from edge_models.features.hr import decode_forecast
     from edge_models.features.hr_insights import (HrForecast, ResponseWatch,
                                                   predicted_rep_peak_bpm, time_to_recover)
     from edge_models.features.hr_live import LiveHrWindow
 
     folder, manifest = _bundle("heart_rate")
     ride = read_recording(real_asset(HR_CHECK))
-    effort, _ = effort_from_channels(ride.power_w, ride.speed_mps, ride.cadence_rpm)
+    effort, _ = recording_effort(ride.power_w, ride.speed_mps, ride.cadence_rpm)
     state = work_rest_state(effort)  # what the coach's marks would say: work 1, rest 0
     live, watch = LiveHrWindow(), ResponseWatch(ForecastBand.from_metrics(manifest.metrics["int8"]))
     forecasts, unusual = 0, 0
@@ -172,7 +174,7 @@ def test_strap_artefacts_of_a_real_run_never_reach_the_coachs_forecast():
 
 def _mae30_bpm(folder: Path, recording_path: Path) -> float:
     recording = read_recording(recording_path)
-    effort, _ = effort_from_channels(recording.power_w, recording.speed_mps, recording.cadence_rpm)
+    effort, _ = recording_effort(recording.power_w, recording.speed_mps, recording.cadence_rpm)
     windows = recording_windows(recording.time_s, recording.hr_bpm, effort)
     return _windows_mae30_bpm(folder, windows, np.ones(len(windows), dtype=bool))
 

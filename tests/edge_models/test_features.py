@@ -9,8 +9,9 @@ from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_CHANNEL, H
                                      MAX_HOLD_S, MAX_RATE_BPM_PER_S, MAX_STEP_BPM,
                                      NEW_LEVEL_SAMPLES, RECOVERY_S, STATE_CHANNEL, WINDOW_S,
                                      FeatureError, artefact_mask, decode_forecast,
-                                     effort_from_channels, recording_windows, recovery_mask,
-                                     sample_and_hold, without_artefacts)
+                                     recording_windows, recovery_mask, sample_and_hold,
+                                     without_artefacts)
+from edge_models.features.effort import EffortScale, recording_effort
 from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch,
                                               predicted_rep_peak_bpm, time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
@@ -66,12 +67,32 @@ def test_a_gap_longer_than_the_hold_invalidates_only_windows_that_span_it():
 
 
 def test_effort_prefers_power_and_maps_it_into_zero_one():
-    power = np.array([0.0, 100.0, 200.0, 400.0, np.nan])
-    effort, source = effort_from_channels(power, np.ones(5), None)
+    power = np.array([400.0, 100.0, 200.0, 0.0, np.nan])
+    effort, source = recording_effort(power, np.ones(5), None)
     assert source == "power"
-    assert np.nanmax(effort) == 1.0 and np.nanmin(effort) == 0.0
-    _, fallback = effort_from_channels(None, None, np.array([80.0, 85.0]))
+    assert effort[0] == 1.0 and effort[3] == 0.0
+    assert 0 < effort[1] < effort[2] < 1.0  # against the 95th percentile of the power so far
+    assert np.isnan(effort[-1])  # a sample without power says nothing about effort
+    _, fallback = recording_effort(None, None, np.array([80.0, 85.0]))
     assert fallback == "cadence"
+    assert recording_effort(None, np.zeros(3), None) == (None, "none")
+
+
+def test_effort_stops_are_zero_and_do_not_shrink_the_scale():
+    scale = EffortScale()
+    assert scale.effort(200.0, None, None) == 1.0
+    for _ in range(100):
+        assert scale.effort(0.0, None, None) == 0.0  # a long stop
+    assert scale.effort(200.0, None, None) == 1.0  # the stop left the scale as it was
+    assert scale.effort(100.0, None, None) == pytest.approx(0.5, abs=0.03)
+
+
+def test_effort_switches_to_power_once_a_power_meter_joins_and_never_mixes_channels():
+    scale = EffortScale()
+    assert scale.effort(None, 4.0, 80.0) == 1.0 and scale.channel == "speed"
+    assert scale.effort(None, 2.0, 80.0) == pytest.approx(0.5, abs=0.03)
+    assert scale.effort(250.0, 2.0, 80.0) == 1.0 and scale.channel == "power"
+    assert scale.effort(None, 4.0, 80.0) is None  # no power on this sample: no effort from it
 
 
 def test_recovery_follows_each_work_to_rest_drop():
@@ -295,6 +316,35 @@ def test_live_windows_match_training_windows_through_the_artefacts_of_a_real_run
                                           by_history[h].inputs[by_end[h][float(t)]])
             compared[h] += 1
     assert min(compared.values()) > 0
+
+
+REAL_POWER_RIDE = "4078723797.fit"  # a real ride with power, coasting zeros and intervals
+LIVE_VS_TRAINING_S = 1800  # its first half hour: thousands of windows, a few seconds to check
+
+
+def _at(column: np.ndarray | None, i: int) -> float | None:
+    return None if column is None or not np.isfinite(column[i]) else float(column[i])
+
+
+def test_a_real_ride_gives_the_model_the_same_inputs_live_and_in_training():
+    ride = read_recording(real_asset(REAL_POWER_RIDE))
+    keep = np.flatnonzero(np.isfinite(ride.hr_bpm) & (ride.time_s < LIVE_VS_TRAINING_S))
+    channels = [None if c is None else c[keep] for c in (ride.power_w, ride.speed_mps,
+                                                         ride.cadence_rpm)]
+    time_s, hr = ride.time_s[keep], ride.hr_bpm[keep]  # the samples the replay source sends
+    effort, channel = recording_effort(*channels)  # training: the whole recording at once
+    training = recording_windows(time_s, hr, effort)
+    at_end = {float(e): i for i, e in enumerate(training.end_s + np.ceil(time_s[0]))}
+    live, compared = LiveHrWindow(), 0
+    for i, t in enumerate(time_s):  # live: one sample at a time, as the worker receives them
+        live.add_sample(t, hr[i], *(_at(c, i) for c in channels))
+        if live.history_s == WINDOW_S and float(t) in at_end:
+            np.testing.assert_array_equal(live.model_input()[0], training.inputs[at_end[float(t)]])
+            compared += 1
+    assert channel == "power" and np.any(channels[0] == 0)  # coasting zeros are in the test
+    assert compared > 0.9 * len(training)
+    state = training.inputs[:, -1, STATE_CHANNEL]
+    assert 0.05 < state.mean() < 0.95  # work and rest both reach the model
 
 
 # ---------------------------------------------------------------------------- hr insights

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_models.features.hr import WINDOW_S, HrWindows, effort_from_channels, recording_windows
+from edge_models.features.effort import recording_effort
+from edge_models.features.hr import WINDOW_S, HrWindows, recording_windows
 from edge_models.recordings import Recording, read_recording
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,7 @@ def windows_of(recording: Recording, stride_s: int,
                cold_stride_s: int | None = None) -> RecordingWindows:
     """Full windows every `stride_s`; with `cold_stride_s`, cold-start windows of every
     COLD_START_HISTORIES_S length too, all in time order (the time-block split relies on it)."""
-    effort, source = effort_from_channels(recording.power_w, recording.speed_mps,
-                                          recording.cadence_rpm)
+    effort, source = recording_effort(recording.power_w, recording.speed_mps, recording.cadence_rpm)
     parts = [recording_windows(recording.time_s, recording.hr_bpm, effort, stride_s)]
     if cold_stride_s is not None:
         parts += [recording_windows(recording.time_s, recording.hr_bpm, effort, cold_stride_s,
