@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.bench_pose", "bench.bench_models", "bench.bench_pipeline")
+BENCHMARKS = ("bench.bench_pose", "bench.bench_models", "bench.bench_pipeline", "bench.bench_forecast")
 BENCH_TIMEOUT_S = 900  # one benchmark that has not finished by then is reported as failed
 
 

@@ -12,7 +12,10 @@ reps from the phase (measured on the window by default; the model's phase head o
 
     classifier = LiveMovementClassifier.from_bundled()
     feedback = classifier.update(pose, t_mono_s)
-    # {"label", "probability", "phase", "set_of", "reps"} | None: reps of the current set of `set_of`
+    # {"label", "class", "probability", "phase", "set_of", "reps", "explain"} | None: "label" is
+    # what the coach reads ("unsure", or a class that has held: features.calibration), "class"
+    # the model's best class now, "probability" calibrated; reps of the current set of `set_of`;
+    # "explain": the body parts and frames the class rests on (features.explain)
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from edge_models.features import movement as mv
+from edge_models.features.calibration import SteadyLabel, calibrated
+from edge_models.features.explain import movement_explanation
 from edge_models.features.hr import FeatureError
 from edge_models.manifest import ModelManifest, load_manifest
 from edge_models.model_store import BUNDLED_MODELS_DIR, ModelStore
@@ -119,6 +124,11 @@ class LiveMovementClassifier:
         self._last_run_s = -math.inf
         self.reps = RepCounter()
         self.sets = SetTracker()
+        calibration = manifest.metrics.get("int8", {})  # chosen on held-out clips at training
+        self._temperature = float(calibration.get("temperature", 1.0))
+        self._steady = (float(calibration.get("unsure_below", 0.0)),
+                        float(calibration.get("label_hold_s", 0.0)))
+        self.shown = SteadyLabel(*self._steady)
 
     @classmethod
     def from_bundled(cls, folder: Path = BUNDLED_DIR) -> LiveMovementClassifier:
@@ -146,6 +156,7 @@ class LiveMovementClassifier:
         self._last_run_s = -math.inf
         self.reps.reset()
         self.sets.reset()
+        self.shown = SteadyLabel(*self._steady)
 
     def close(self) -> None:
         self._runner.close()
@@ -172,17 +183,20 @@ class LiveMovementClassifier:
         if window is None:
             return None
         self._last_run_s = t_mono_s
-        return self._feedback(window, np.asarray(self._runner.run(window[None, ...]))[0])
+        return self._feedback(window, np.asarray(self._runner.run(window[None, ...]))[0], t_mono_s)
 
-    def _feedback(self, window: np.ndarray, output: np.ndarray) -> dict:
-        classes, model_phases = output[:len(self.labels)], output[len(self.labels):]
+    def _feedback(self, window: np.ndarray, output: np.ndarray, t_mono_s: float) -> dict:
+        classes = calibrated(output[:len(self.labels)], self._temperature)
+        model_phases = output[len(self.labels):]
         best = int(np.argmax(classes))
         phases = self._phase_probabilities(window, model_phases)
         if self.sets.new_set(self.labels[best]):
             self.reps.reset()
         reps = self.reps.update(phases)
-        return {"label": self.labels[best], "probability": round(float(classes[best]), 3),
-                "phase": max(phases, key=phases.get), "set_of": self.sets.label, "reps": reps}
+        shown = self.shown.update(self.labels[best], float(classes[best]), t_mono_s)
+        return {"label": shown, "class": self.labels[best], "probability": round(float(classes[best]), 3),
+                "phase": max(phases, key=phases.get), "set_of": self.sets.label, "reps": reps,
+                "explain": movement_explanation(self._runner.run, window, best)}
 
     def _phase_probabilities(self, window: np.ndarray, model_phases: np.ndarray) -> dict[str, float]:
         if self._phase_from == "model":

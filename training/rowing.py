@@ -61,6 +61,13 @@ _COLUMNS = {  # what we need -> patterns of header names, tried in order (lower 
 
 
 @dataclass(frozen=True)
+class RowingRecording(Recording):
+    """A rowing session as a Recording, with the device's own rest marks where it has them."""
+
+    rest_1hz: np.ndarray | None = None  # 1 rest, 0 work at each second; None: no marks
+
+
+@dataclass(frozen=True)
 class RowingSession:
     """One rowing session at 1 Hz, as a Recording, with where it came from."""
 
@@ -191,9 +198,10 @@ def _session(name: str, time_s: np.ndarray, values: dict[str, np.ndarray | None]
     one_hz = {k: None if v is None else _to_1hz(t, v[ok][order], grid) for k, v in values.items()}
     rest_1hz = None if rest is None else _to_1hz(t, rest[ok][order], grid, step=True)
     one_hz["hr"] = _to_1hz(t, hr, grid)
-    recording = Recording(name=Path(name).stem, start_utc=None, time_s=grid, hr_bpm=one_hz["hr"],
-                          speed_mps=one_hz["speed"], power_w=one_hz["power"],
-                          cadence_rpm=one_hz["stroke_rate"], rr_s=None, lap_starts_s=np.zeros(0))
+    recording = RowingRecording(name=Path(name).stem, start_utc=None, time_s=grid, hr_bpm=one_hz["hr"],
+                                speed_mps=one_hz["speed"], power_w=one_hz["power"],
+                                cadence_rpm=one_hz["stroke_rate"], rr_s=None,
+                                lap_starts_s=np.zeros(0), rest_1hz=rest_1hz)
     return _checked(RowingSession(recording, name, rest_1hz))
 
 
@@ -220,7 +228,7 @@ def _from_recording(recording: Recording, name: str) -> RowingSession:
                for k in ("hr_bpm", "speed_mps", "power_w", "cadence_rpm")}
     hr = columns["hr_bpm"]
     columns["hr_bpm"] = np.where((hr >= HR_RANGE_BPM[0]) & (hr <= HR_RANGE_BPM[1]), hr, np.nan)
-    return _checked(RowingSession(Recording(
+    return _checked(RowingSession(RowingRecording(
         name=recording.name, start_utc=recording.start_utc, time_s=grid, rr_s=None,
         lap_starts_s=recording.lap_starts_s, **columns), name, None))
 

@@ -24,9 +24,12 @@ import numpy as np
 from desktop.sources.events import FeedbackEvent, Marker, Sink
 from desktop.sources.heart_rate.base import HeartRateSample
 from edge_models.features.hr import HORIZONS_S, WINDOW_S, FeatureError, decode_forecast
-from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch, predicted_rep_peak_bpm,
+from edge_models.features.calibration import UNSURE
+from edge_models.features.explain import hr_explanation
+from edge_models.features.hr_insights import (ForecastBand, ResponseWatch, make_forecast, predicted_rep_peak_bpm,
                                               time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
+from edge_models.features.plan import IntervalPlan
 from edge_models.manifest import ModelManifest
 from edge_models.runtime import ModelRunner
 
@@ -40,6 +43,12 @@ RECOVERED_RESERVE_FRACTION = 0.3  # else: resting HR plus 30 % of the heart-rate
 # class the movement model gives counts as work.
 RESTING_LABELS = frozenset({"stand", "still", "rest", "idle", "sit", "lie"})
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class _PlanChange:
+    plan: IntervalPlan | None
+    channel: str | None
 
 
 @dataclass
@@ -65,6 +74,7 @@ class HeartRateFeedbackWorker:
         self._clock = clock
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
         self._athletes: dict[str, _Athlete] = {}
+        self._squad_plan: IntervalPlan | None = None
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.forecasts = 0
@@ -90,6 +100,14 @@ class HeartRateFeedbackWorker:
             except queue.Full:
                 self.dropped += 1
 
+    def set_plan(self, plan: IntervalPlan | None, channel: str | None = None) -> None:
+        """The coach's interval plan (a timer's work/rest marks, future ones included) for one
+        athlete or, with no channel, the squad; None takes it away. Never waits."""
+        try:
+            self._queue.put_nowait(_PlanChange(plan, channel))
+        except queue.Full:
+            self.dropped += 1
+
     def _run(self, runner: ModelRunner) -> None:
         with runner:
             while (event := self._queue.get()) is not _STOP:
@@ -103,6 +121,11 @@ class HeartRateFeedbackWorker:
     def _on_event(self, runner: ModelRunner, event: object) -> None:
         if isinstance(event, HeartRateSample):
             self._on_sample(runner, event)
+        elif isinstance(event, _PlanChange):
+            if event.channel is None:
+                self._squad_plan = event.plan  # athletes who join later get it too
+            for channel in [event.channel] if event.channel else list(self._athletes):
+                self._athlete(channel).window.set_plan(event.plan)
         elif isinstance(event, Marker):
             self._on_marker(event)
         else:
@@ -112,6 +135,7 @@ class HeartRateFeedbackWorker:
         if channel not in self._athletes:
             self._athletes[channel] = _Athlete(watch=ResponseWatch(self._band),
                                                recovered_bpm=self._recovered_bpm.get(channel, RECOVERED_DEFAULT_BPM))
+            self._athletes[channel].window.set_plan(self._squad_plan)
         return self._athletes[channel]
 
     def _on_sample(self, runner: ModelRunner, sample: HeartRateSample) -> None:
@@ -124,7 +148,7 @@ class HeartRateFeedbackWorker:
             return
         if not is_heart_rate:
             return  # a strap artefact: a hole in the window, never an "unusual response"
-        for unusual in athlete.watch.observe(sample.t_mono_s, float(sample.hr_bpm)):
+        for unusual in athlete.watch.observe(sample.t_mono_s, float(sample.hr_bpm), athlete.window.work_state):
             self._emit(sample.channel, sample.t_mono_s, "unusual_response", {
                 "horizon_s": unusual.horizon_s, "observed_bpm": unusual.observed_bpm,
                 "forecast_bpm": round(unusual.forecast_bpm, 1)})
@@ -141,7 +165,10 @@ class HeartRateFeedbackWorker:
             self._set_state_effort(athlete, marker.t_mono_s, 1.0 if marker.kind == "work" else 0.0)
 
     def _on_movement(self, event: FeedbackEvent) -> None:
-        effort = 0.0 if event.payload.get("label") in RESTING_LABELS else 1.0
+        label = event.payload.get("label")
+        if label == UNSURE:
+            return  # the movement model is not sure: the effort stays as it was
+        effort = 0.0 if label in RESTING_LABELS else 1.0
         for athlete in self._athletes.values():
             if athlete.window.measured_channel is None and not athlete.marked:  # measured effort and marks win
                 self._set_state_effort(athlete, event.t_mono_s, effort)
@@ -162,7 +189,8 @@ class HeartRateFeedbackWorker:
             return  # not yet 20 s of heart rate since the start or the last hole
         t_s, hr_now = athlete.window.t_last_s, athlete.window.hr_now_bpm
         ahead = decode_forecast(runner.run(window), hr_now)
-        forecast = HrForecast(t_s, hr_now, tuple(float(v) for v in ahead))
+        warming_up = athlete.window.history_s < WINDOW_S  # padded window: less certain
+        forecast = make_forecast(t_s, hr_now, ahead, window, athlete.window.history_s)
         athlete.last_forecast_t_s = t_s
         athlete.watch.add_forecast(forecast)
         recovery = time_to_recover(forecast, athlete.recovered_bpm)
@@ -171,7 +199,8 @@ class HeartRateFeedbackWorker:
         payload["recover_to_bpm"] = athlete.recovered_bpm
         payload["recover_in_s"] = recovery.seconds
         payload["history_s"] = round(athlete.window.history_s)
-        payload["warming_up"] = athlete.window.history_s < WINDOW_S  # padded window: less certain
+        payload["warming_up"] = warming_up
+        payload["explain"] = hr_explanation(runner.run, window[0])  # recent HR, effort, plan, seconds
         self.forecasts += 1
         self._emit(channel, t_s, "hr_forecast", payload)
 

@@ -23,6 +23,7 @@ from collections import deque
 import numpy as np
 
 from edge_models.features.effort import EffortScale, WorkRestTrack
+from edge_models.features.plan import IntervalPlan, plan_channels
 from edge_models.features.hr import (MAX_HOLD_S, MAX_PLAUSIBLE_BPM, MIN_PLAUSIBLE_BPM, STEP_S,
                                      TIME_EPS_S, WINDOW_S, ArtefactFilter, FeatureError,
                                      history_points, plausible_bpm, sample_and_hold, stack_window)
@@ -48,6 +49,11 @@ class LiveHrWindow:
         self._states: deque[int] = deque(maxlen=STATES_KEPT)
         self._t0_s: float | None = None  # the session's first sample: second 0 of the state track
         self._next_second = 0  # the next track second to settle
+        self.plan: IntervalPlan | None = None  # the coach's interval plan, on the same clock
+
+    def set_plan(self, plan: IntervalPlan | None) -> None:
+        """The interval plan from now on (None: no plan; the model then forecasts without)."""
+        self.plan = plan
 
     def add_hr(self, t_s: float, hr_bpm: float) -> bool:
         """One heart-rate sample at monotonic time `t_s`: True when it is heart rate, False when
@@ -108,6 +114,11 @@ class LiveHrWindow:
         return self._artefacts.last_hr_bpm
 
     @property
+    def work_state(self) -> float | None:
+        """The work/rest state at the latest settled second (None before any)."""
+        return float(self._states[-1]) if self._states else None
+
+    @property
     def t_last_s(self) -> float | None:
         return self._hr[-1][0] if self._hr else None
 
@@ -122,13 +133,13 @@ class LiveHrWindow:
         return history_points(self._hr_on(self._grid())) * STEP_S
 
     def model_input(self) -> np.ndarray | None:
-        """(1, WINDOW_S, 2) float32 ending at the latest sample; None while the history since the
+        """(1, WINDOW_S, N_CHANNELS) float32 ending at the latest sample; None while the history since the
         last hole is shorter than COLD_START_MIN_S."""
         if not self._hr:
             return None
         grid = self._grid()
         self._settle_until(grid[-1])
-        window = stack_window(self._hr_on(grid), self._state_on(grid))
+        window = stack_window(self._hr_on(grid), self._state_on(grid), plan_channels(self.plan, grid))
         return None if window is None else window[None, ...]
 
     def _grid(self) -> np.ndarray:

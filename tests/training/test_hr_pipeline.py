@@ -64,7 +64,7 @@ def test_the_network_starts_as_ridge_on_the_last_seconds():
     from training.hr.baselines import Ridge
 
     windows = windows_of(distinct_recordings(_recordings())[0], 30).windows
-    ridge = Ridge.fit(windows, last_s=hr_model.SKIP_S)
+    ridge = Ridge.fit(windows, pool_s=hr_model.POOL_S)
     network = hr_model.build_trainable(*ridge.as_dense())
     np.testing.assert_allclose(network.predict(windows.inputs, verbose=0), ridge.predict(windows),
                                atol=1e-4)
