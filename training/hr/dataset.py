@@ -142,6 +142,11 @@ def split_from(train: list[RecordingWindows], test: list[RecordingWindows], hold
                    tuple(t.name for t in train), (holdout,))
 
 
+def recording_folds(recordings: list[Recording]) -> list[str]:
+    """Names of the recordings that give any held-out full window: each is held out once."""
+    return [r.name for r in recordings if (~held_out_windows(r).windows.cold_start).any()]
+
+
 def time_block_split(windows: HrWindows, ends_by_recording: np.ndarray,
                      fraction: float = VALIDATION_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """(fit, validation) indices: the last `fraction` of each recording's time validates.

@@ -82,7 +82,7 @@ def run_hr(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0,
     train_parts = [training_windows(r) for r in recs]
     test_parts = [held_out_windows(r) for r in recs]
     folds = []
-    for name in [t.name for t in test_parts if (~t.windows.cold_start).any()]:
+    for name in [t.name for t in test_parts if (~t.windows.cold_start).any()]:  # = recording_folds
         split = split_from(train_parts, test_parts, name)
         split = HrSplit(_first(split.train, fold_cap), _first(split.test, max_windows or len(split.test)),
                         split.train_names, split.test_names)
