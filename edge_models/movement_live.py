@@ -12,7 +12,10 @@ reps from the phase (measured on the window by default; the model's phase head o
 
     classifier = LiveMovementClassifier.from_bundled()
     feedback = classifier.update(pose, t_mono_s)
-    # {"label", "probability", "phase", "set_of", "reps"} | None: reps of the current set of `set_of`
+    # {"label", "class", "probability", "phase", "set_of", "reps", "explain"} | None: "label" is
+    # what the coach reads ("unsure", or a class that has held: features.calibration), "class"
+    # the model's best class now, "probability" calibrated; reps of the current set of `set_of`;
+    # "explain": the body parts and frames the class rests on (features.explain)
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from edge_models.features import movement as mv
+from edge_models.features.calibration import SteadyLabel, calibrated
+from edge_models.features.explain import movement_explanation
 from edge_models.features.hr import FeatureError
 from edge_models.manifest import ModelManifest, load_manifest
 from edge_models.model_store import BUNDLED_MODELS_DIR, LiveModelCheck, ModelStore
@@ -120,6 +125,15 @@ class LiveMovementClassifier:
         self._last_run_s = -math.inf
         self.reps = RepCounter()
         self.sets = SetTracker()
+        self._calibrate(manifest)
+
+    def _calibrate(self, manifest: ModelManifest) -> None:
+        """The model's own temperature, "unsure" threshold and hold time, chosen on held-out clips."""
+        calibration = manifest.metrics.get("int8", {})
+        self._temperature = float(calibration.get("temperature", 1.0))
+        self._steady = (float(calibration.get("unsure_below", 0.0)),
+                        float(calibration.get("label_hold_s", 0.0)))
+        self.shown = SteadyLabel(*self._steady)
 
     @classmethod
     def from_bundled(cls, folder: Path = BUNDLED_DIR) -> LiveMovementClassifier:
@@ -147,6 +161,7 @@ class LiveMovementClassifier:
         self._last_run_s = -math.inf
         self.reps.reset()
         self.sets.reset()
+        self.shown = SteadyLabel(*self._steady)
 
     def close(self) -> None:
         self._runner.close()
@@ -174,7 +189,7 @@ class LiveMovementClassifier:
             return None
         self._last_run_s = t_mono_s
         output = self._run_model(window)
-        return None if output is None else self._feedback(window, output)
+        return None if output is None else self._feedback(window, output, t_mono_s)
 
     def _run_model(self, window: np.ndarray) -> np.ndarray | None:
         """The model's output, or None when the live check just switched to the model before."""
@@ -195,18 +210,22 @@ class LiveMovementClassifier:
             RunnerOptions(path, num_threads=NUM_THREADS))
         old.close()
         self.model_name, self.model_version, self.labels = manifest.name, manifest.version, tuple(manifest.labels)
+        self._calibrate(manifest)  # the model switched to brings its own calibration
         logger.warning("movement feedback switched to %s %s", manifest.name, manifest.version)
         return True
 
-    def _feedback(self, window: np.ndarray, output: np.ndarray) -> dict:
-        classes, model_phases = output[:len(self.labels)], output[len(self.labels):]
+    def _feedback(self, window: np.ndarray, output: np.ndarray, t_mono_s: float) -> dict:
+        classes = calibrated(output[:len(self.labels)], self._temperature)
+        model_phases = output[len(self.labels):]
         best = int(np.argmax(classes))
         phases = self._phase_probabilities(window, model_phases)
         if self.sets.new_set(self.labels[best]):
             self.reps.reset()
         reps = self.reps.update(phases)
-        return {"label": self.labels[best], "probability": round(float(classes[best]), 3),
-                "phase": max(phases, key=phases.get), "set_of": self.sets.label, "reps": reps}
+        shown = self.shown.update(self.labels[best], float(classes[best]), t_mono_s)
+        return {"label": shown, "class": self.labels[best], "probability": round(float(classes[best]), 3),
+                "phase": max(phases, key=phases.get), "set_of": self.sets.label, "reps": reps,
+                "explain": movement_explanation(self._runner.run, window, best)}
 
     def _phase_probabilities(self, window: np.ndarray, model_phases: np.ndarray) -> dict[str, float]:
         if self._phase_from == "model":

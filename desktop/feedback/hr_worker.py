@@ -5,9 +5,8 @@ only enqueues. The worker thread keeps one window per athlete (built by the same
 the training windows) and runs the int8 heart-rate model on LiteRT every few seconds per athlete.
 
 Effort, the model's second input, comes from the best signal present: power, speed or cadence on
-the sample (scaled by the athlete's 95th percentile so far, as training scales a recording; the
-shared features turn it into a work/rest state), else the coach's work/rest marks, else the
-movement model's class (moving = work).
+the sample (by the training rule itself, `LiveHrWindow.add_measured_effort`), else the coach's
+work/rest marks, else the movement model's class (moving = work).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,9 +24,12 @@ import numpy as np
 from desktop.sources.events import FeedbackEvent, Marker, Sink
 from desktop.sources.heart_rate.base import HeartRateSample
 from edge_models.features.hr import HORIZONS_S, WINDOW_S, FeatureError, decode_forecast
-from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch, predicted_rep_peak_bpm,
+from edge_models.features.calibration import UNSURE
+from edge_models.features.explain import hr_explanation
+from edge_models.features.hr_insights import (ForecastBand, ResponseWatch, make_forecast, predicted_rep_peak_bpm,
                                               time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
+from edge_models.features.plan import IntervalPlan
 from edge_models.manifest import ModelManifest
 from edge_models.model_store import LiveModelCheck
 from edge_models.runtime import ModelRunner
@@ -37,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 FORECAST_PERIOD_S = 5.0  # one forecast per athlete every 5 s of heart rate
 QUEUE_MAX = 5_000  # samples waiting for the worker; past this, new ones are dropped and counted
-EFFORT_HISTORY = 600  # effort samples kept to scale power/speed/cadence (10 min at 1 Hz)
-EFFORT_PERCENTILE = 95.0  # matches the training features: effort 1 = the 95th percentile
 RECOVERED_DEFAULT_BPM = 120.0  # "recovered" target when the athlete's resting HR is unknown
 RECOVERED_RESERVE_FRACTION = 0.3  # else: resting HR plus 30 % of the heart-rate reserve
 # Movement classes that mean the athlete is resting; the team defines its classes, every other
@@ -47,11 +46,16 @@ RESTING_LABELS = frozenset({"stand", "still", "rest", "idle", "sit", "lie"})
 _STOP = object()
 
 
+@dataclass(frozen=True)
+class _PlanChange:
+    plan: IntervalPlan | None
+    channel: str | None
+
+
 @dataclass
 class _Athlete:
     window: LiveHrWindow = field(default_factory=LiveHrWindow)
     watch: ResponseWatch | None = None
-    effort_values: deque = field(default_factory=lambda: deque(maxlen=EFFORT_HISTORY))
     last_forecast_t_s: float = -np.inf
     effort: float | None = None
     marked: bool = False  # the coach's marks set this athlete's work/rest: the camera defers
@@ -73,6 +77,7 @@ class HeartRateFeedbackWorker:
         self._live_check = live_check  # a new model's first runs: a failure switches to the one before
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
         self._athletes: dict[str, _Athlete] = {}
+        self._squad_plan: IntervalPlan | None = None
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.forecasts = 0
@@ -97,6 +102,14 @@ class HeartRateFeedbackWorker:
                 self._queue.put_nowait(event)
             except queue.Full:
                 self.dropped += 1
+
+    def set_plan(self, plan: IntervalPlan | None, channel: str | None = None) -> None:
+        """The coach's interval plan (a timer's work/rest marks, future ones included) for one
+        athlete or, with no channel, the squad; None takes it away. Never waits."""
+        try:
+            self._queue.put_nowait(_PlanChange(plan, channel))
+        except queue.Full:
+            self.dropped += 1
 
     def _run(self) -> None:
         try:
@@ -126,6 +139,11 @@ class HeartRateFeedbackWorker:
     def _on_event(self, runner: ModelRunner, event: object) -> None:
         if isinstance(event, HeartRateSample):
             self._on_sample(runner, event)
+        elif isinstance(event, _PlanChange):
+            if event.channel is None:
+                self._squad_plan = event.plan  # athletes who join later get it too
+            for channel in [event.channel] if event.channel else list(self._athletes):
+                self._athlete(channel).window.set_plan(event.plan)
         elif isinstance(event, Marker):
             self._on_marker(event)
         else:
@@ -135,33 +153,25 @@ class HeartRateFeedbackWorker:
         if channel not in self._athletes:
             self._athletes[channel] = _Athlete(watch=ResponseWatch(self._band),
                                                recovered_bpm=self._recovered_bpm.get(channel, RECOVERED_DEFAULT_BPM))
+            self._athletes[channel].window.set_plan(self._squad_plan)
         return self._athletes[channel]
 
     def _on_sample(self, runner: ModelRunner, sample: HeartRateSample) -> None:
         athlete = self._athlete(sample.channel)
         try:
-            self._update_effort(athlete, sample)
-            is_heart_rate = athlete.window.add_hr(sample.t_mono_s, float(sample.hr_bpm))
+            is_heart_rate = athlete.window.add_sample(sample.t_mono_s, float(sample.hr_bpm), sample.power_w,
+                                                      sample.speed_mps, sample.cadence_rpm)
         except FeatureError as exc:
             logger.debug("sample of %s not used: %s", sample.channel, exc)
             return
         if not is_heart_rate:
             return  # a strap artefact: a hole in the window, never an "unusual response"
-        for unusual in athlete.watch.observe(sample.t_mono_s, float(sample.hr_bpm)):
+        for unusual in athlete.watch.observe(sample.t_mono_s, float(sample.hr_bpm), athlete.window.work_state):
             self._emit(sample.channel, sample.t_mono_s, "unusual_response", {
                 "horizon_s": unusual.horizon_s, "observed_bpm": unusual.observed_bpm,
                 "forecast_bpm": round(unusual.forecast_bpm, 1)})
         if sample.t_mono_s - athlete.last_forecast_t_s >= FORECAST_PERIOD_S:
             self._forecast(runner, sample.channel, athlete)
-
-    def _update_effort(self, athlete: _Athlete, sample: HeartRateSample) -> None:
-        measured = next((v for v in (sample.power_w, sample.speed_mps, sample.cadence_rpm) if v is not None), None)
-        if measured is None:
-            return
-        athlete.effort_values.append(max(0.0, float(measured)))
-        scale = np.percentile(athlete.effort_values, EFFORT_PERCENTILE)
-        effort = float(np.clip(measured / scale, 0.0, 1.0)) if scale > 0 else 0.0
-        athlete.window.set_effort(sample.t_mono_s, effort)
 
     def _on_marker(self, marker: Marker) -> None:
         if marker.kind not in ("work", "rest"):
@@ -173,9 +183,12 @@ class HeartRateFeedbackWorker:
             self._set_state_effort(athlete, marker.t_mono_s, 1.0 if marker.kind == "work" else 0.0)
 
     def _on_movement(self, event: FeedbackEvent) -> None:
-        effort = 0.0 if event.payload.get("label") in RESTING_LABELS else 1.0
+        label = event.payload.get("label")
+        if label == UNSURE:
+            return  # the movement model is not sure: the effort stays as it was
+        effort = 0.0 if label in RESTING_LABELS else 1.0
         for athlete in self._athletes.values():
-            if not athlete.effort_values and not athlete.marked:  # measured effort and marks win
+            if athlete.window.measured_channel is None and not athlete.marked:  # measured effort and marks win
                 self._set_state_effort(athlete, event.t_mono_s, effort)
 
     @staticmethod
@@ -197,7 +210,8 @@ class HeartRateFeedbackWorker:
         if self._live_check is not None and self._switch_to(self._live_check.observe(raw)):
             return  # the failing model's output is never shown; the next forecast uses the one before
         ahead = decode_forecast(raw, hr_now)
-        forecast = HrForecast(t_s, hr_now, tuple(float(v) for v in ahead))
+        warming_up = athlete.window.history_s < WINDOW_S  # padded window: less certain
+        forecast = make_forecast(t_s, hr_now, ahead, window, athlete.window.history_s)
         athlete.last_forecast_t_s = t_s
         athlete.watch.add_forecast(forecast)
         recovery = time_to_recover(forecast, athlete.recovered_bpm)
@@ -206,7 +220,8 @@ class HeartRateFeedbackWorker:
         payload["recover_to_bpm"] = athlete.recovered_bpm
         payload["recover_in_s"] = recovery.seconds
         payload["history_s"] = round(athlete.window.history_s)
-        payload["warming_up"] = athlete.window.history_s < WINDOW_S  # padded window: less certain
+        payload["warming_up"] = warming_up
+        payload["explain"] = hr_explanation(runner.run, window[0])  # recent HR, effort, plan, seconds
         self.forecasts += 1
         self._emit(channel, t_s, "hr_forecast", payload)
 

@@ -3,16 +3,17 @@
 One code path builds the windows the model is trained on (from whole recordings) and the window
 the laptop feeds the model live (`LiveHrWindow`), so the two cannot drift apart.
 
-A window is 120 points at 1 Hz, each point two channels:
-- heart rate relative to the window's last point, (hr_bpm - hr_now_bpm) / 100: the shape of the
+A window is 120 points at 1 Hz, each point four channels:
+- heart rate relative to the window's last point, (hr_bpm - hr_now_bpm) / 20: the shape of the
   last two minutes, not the athlete's level. Absolute heart rate says more about who the athlete
   is than about what comes next: a model fed it learned "165 bpm comes down" from athletes who
   live at 130 and, left out on the rider who holds 165, did 2.5 times worse than persistence.
-- the work/rest state (work = 1, rest = 0), from effort in [0, 1] smoothed with hysteresis
-  (`work_rest_state`). Effort comes from a recording's power (else speed, else cadence) divided
-  by a robust per-recording scale, and at the trackside from the coach's interval marks or the
-  movement model's class (already 0 or 1). Both pass through the same state function, so a live
-  window is in the distribution the model was trained on.
+- the work/rest state (work = 1, rest = 0), from effort in [0, 1] smoothed with hysteresis.
+  Effort and state follow one rule in training and live (`edge_models.features.effort`): measured
+  power (else speed, else cadence) over the session's own 95th percentile so far, or at the
+  trackside the coach's interval marks or the movement model's class (already 0 or 1).
+- the interval plan (`edge_models.features.plan.plan_channels`): the work/rest state planned one
+  minute after each point, and whether a plan is given at all (0 and 0 without one).
 
 Strap artefacts are holes, not heart rate (`ArtefactFilter`, `without_artefacts`): a sample is
 an artefact when it lies outside MIN_PLAUSIBLE_BPM-MAX_PLAUSIBLE_BPM, or when it is further from
@@ -36,20 +37,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_models.features.effort import work_rest_state
+from edge_models.features.plan import IntervalPlan, in_transition, plan_channels
+
 WINDOW_S = 120  # seconds of history the model sees
 STEP_S = 1.0  # one point a second (straps notify about once a second)
 MAX_HOLD_S = 3.0  # a sample stands for the next 3 s at most; a longer gap is a hole
 HORIZONS_S = (10, 30, 60)  # forecast horizons, seconds ahead
 HR_SCALE_BPM = 100.0  # divides heart rate and its changes: the span rest to max is ~100 bpm
-EFFORT_SCALE_PERCENTILE = 95.0  # effort 1.0 = this percentile of the recording's positive values
-N_CHANNELS = 2  # heart rate relative to now, work/rest state
+RELATIVE_HR_BPM = 20.0  # divides the window's heart rate relative to now: the input's unit. Not
+# HR_SCALE_BPM: int8 keeps one weight scale per output, and at 100 bpm the heart-rate weights
+# dwarfed the 0/1 channels' (their rounding shifted every forecast by ~1.4 bpm)
+MAX_RELATIVE_HR = 3.0  # a window's heart rate is at most 60 bpm from now: beyond is a new level
+N_CHANNELS = 4  # heart rate relative to now, work/rest state, planned state +60 s, plan given
 HR_CHANNEL = 0
 STATE_CHANNEL = 1
-EFFORT_SMOOTH_S = 10  # effort averaged over 10 s before deciding work or rest
-WORK_ENTER = 0.5  # smoothed effort at or above this starts a work bout
-REST_ENTER = 0.25  # smoothed effort at or below this starts a rest
+PLAN_CHANNEL = 2
+PLAN_GIVEN_CHANNEL = 3
 RECOVERY_S = 60  # a recovery window ends within 60 s after a work-to-rest drop
-STATE_WARMUP_S = 60  # effort history before a live window, so its first states match training
 # history a forecast needs: two effort-smoothing spans (the work/rest state has settled) and the
 # issue's check (20 s of a ride); LOO MAE by history length is in the bundle's report.md
 COLD_START_MIN_S = 20
@@ -149,20 +154,11 @@ def without_artefacts(time_s: np.ndarray, hr_bpm: np.ndarray) -> np.ndarray:
     return np.where(artefact_mask(time_s, hr_bpm), np.nan, np.asarray(hr_bpm, dtype=np.float64))
 
 
-def robust_effort(values: np.ndarray) -> np.ndarray:
-    """Power, speed or cadence mapped to [0, 1] by the recording's own high percentile."""
-    values = np.asarray(values, dtype=np.float64)
-    positive = values[np.isfinite(values) & (values > 0)]
-    if positive.size == 0:
-        return np.zeros_like(values)
-    scale = np.percentile(positive, EFFORT_SCALE_PERCENTILE)
-    return np.clip(values / scale, 0.0, 1.0)  # NaN (no sample) stays NaN
-
-
 def relative_hr(hr_bpm: np.ndarray) -> np.ndarray:
-    """Heart rate of each row relative to the row's last point, scaled like the forecast."""
+    """Heart rate of each row relative to the row's last point, in RELATIVE_HR_BPM, clipped to
+    +-MAX_RELATIVE_HR (keeps the int8 input scale fine for the usual range)."""
     hr_bpm = np.asarray(hr_bpm, dtype=np.float64)
-    return (hr_bpm - hr_bpm[..., -1:]) / HR_SCALE_BPM
+    return np.clip((hr_bpm - hr_bpm[..., -1:]) / RELATIVE_HR_BPM, -MAX_RELATIVE_HR, MAX_RELATIVE_HR)
 
 
 def history_points(hr_1hz_bpm: np.ndarray) -> int:
@@ -185,12 +181,14 @@ def hold_earliest(rows: np.ndarray, history_s: np.ndarray) -> np.ndarray:
     return np.take_along_axis(rows, columns.reshape(columns.shape + (1,) * (rows.ndim - 2)), axis=1)
 
 
-def stack_window(hr_1hz_bpm: np.ndarray, state_1hz: np.ndarray) -> np.ndarray | None:
+def stack_window(hr_1hz_bpm: np.ndarray, state_1hz: np.ndarray,
+                 plan: np.ndarray | None = None) -> np.ndarray | None:
     """The model input (WINDOW_S, N_CHANNELS) float32 from 1 Hz series.
 
-    `state_1hz` is the work/rest state (`work_rest_state`) at the same seconds. A hole is allowed
-    only before the last COLD_START_MIN_S or more points: what precedes them is replaced by the
-    earliest point after the hole (`hold_earliest`). None when the history is shorter.
+    `state_1hz` is the work/rest state (`work_rest_state`) at the same seconds, `plan` the
+    (WINDOW_S, 2) `plan_channels` (None: no plan). A hole is allowed only before the last
+    COLD_START_MIN_S or more points: what precedes them is replaced by the earliest point after
+    the hole (`hold_earliest`; the plan is known throughout). None when the history is shorter.
     """
     if hr_1hz_bpm.shape != (WINDOW_S,) or state_1hz.shape != (WINDOW_S,):
         raise FeatureError(f"a window needs {WINDOW_S} points a channel")
@@ -198,25 +196,27 @@ def stack_window(hr_1hz_bpm: np.ndarray, state_1hz: np.ndarray) -> np.ndarray | 
     if history < COLD_START_MIN_S:
         return None
     both = hold_earliest(np.stack([hr_1hz_bpm, state_1hz], axis=-1)[None], np.array([history]))[0]
-    return np.stack([relative_hr(both[:, 0]), both[:, 1]], axis=-1).astype(np.float32)
+    plan = np.zeros((WINDOW_S, 2)) if plan is None else plan
+    return _channels(both[None], plan[None])[0]
+
+
+def _channels(hr_state: np.ndarray, plan: np.ndarray) -> np.ndarray:
+    """(n, WINDOW_S, N_CHANNELS) float32 from held heart rate and state, and the plan channels."""
+    return np.concatenate([relative_hr(hr_state[..., 0])[..., None], hr_state[..., 1:2], plan],
+                          axis=-1).astype(np.float32)
+
+
+def without_plan(inputs: np.ndarray) -> np.ndarray:
+    """The same windows as if no plan were given (the plan channels zeroed)."""
+    out = np.array(inputs, dtype=np.float32, copy=True)
+    out[..., PLAN_CHANNEL] = 0.0
+    out[..., PLAN_GIVEN_CHANNEL] = 0.0
+    return out
 
 
 def decode_forecast(model_output: np.ndarray, hr_now_bpm: float) -> np.ndarray:
     """Forecast heart rate (bpm) at each of HORIZONS_S from the model's scaled changes."""
     return hr_now_bpm + np.asarray(model_output, dtype=np.float64).reshape(-1) * HR_SCALE_BPM
-
-
-def work_rest_state(effort_1hz: np.ndarray) -> np.ndarray:
-    """1 in a work bout, 0 at rest: smoothed effort with hysteresis (no flicker at a threshold)."""
-    effort = np.nan_to_num(np.asarray(effort_1hz, dtype=np.float64), nan=0.0)
-    kernel = np.ones(EFFORT_SMOOTH_S) / EFFORT_SMOOTH_S
-    smooth = np.convolve(effort, kernel, mode="full")[: effort.size]  # causal: past 10 s only
-    state = np.zeros(effort.size, dtype=np.int8)
-    working = False
-    for i, level in enumerate(smooth):
-        working = level >= WORK_ENTER if not working else level > REST_ENTER
-        state[i] = working
-    return state
 
 
 def recovery_mask(effort_1hz: np.ndarray) -> np.ndarray:
@@ -229,15 +229,6 @@ def recovery_mask(effort_1hz: np.ndarray) -> np.ndarray:
     return mask
 
 
-def effort_from_channels(power_w: np.ndarray | None, speed_mps: np.ndarray | None,
-                         cadence_rpm: np.ndarray | None) -> tuple[np.ndarray | None, str]:
-    """Effort per sample from the first channel a recording really has: power, speed, cadence."""
-    for name, values in (("power", power_w), ("speed", speed_mps), ("cadence", cadence_rpm)):
-        if values is not None and np.count_nonzero(np.nan_to_num(values) > 0) > 0:
-            return robust_effort(values), name
-    return None, "none"
-
-
 @dataclass(frozen=True)
 class HrWindows:
     """Every valid training window of one recording, with what happened next."""
@@ -248,6 +239,7 @@ class HrWindows:
     end_s: np.ndarray  # (n,) each window's last point, seconds from the recording's start
     in_recovery: np.ndarray  # (n,) bool: within RECOVERY_S after a work-to-rest drop
     history_s: np.ndarray  # (n,) seconds of real heart rate; WINDOW_S = a full window
+    in_transition: np.ndarray  # (n,) bool: within TRANSITION_S after a planned work/rest change
 
     @property
     def cold_start(self) -> np.ndarray:
@@ -268,7 +260,8 @@ def one_hz_grid(time_s: np.ndarray) -> np.ndarray:
 
 
 def recording_windows(time_s: np.ndarray, hr_bpm: np.ndarray, effort: np.ndarray | None,
-                      stride_s: int = 1, history_s: int = WINDOW_S) -> HrWindows:
+                      stride_s: int = 1, history_s: int = WINDOW_S,
+                      plan: IntervalPlan | None = None) -> HrWindows:
     """All windows of one recording with `history_s` seconds of heart rate and no hole in it or
     in the futures (artefacts are holes: `without_artefacts`); with `history_s` < WINDOW_S the rest is completed by `hold_earliest`."""
     if not COLD_START_MIN_S <= history_s <= WINDOW_S:
@@ -278,7 +271,7 @@ def recording_windows(time_s: np.ndarray, hr_bpm: np.ndarray, effort: np.ndarray
     eff = np.zeros(grid.size) if effort is None else sample_and_hold(time_s, effort, grid)
     eff = np.nan_to_num(eff, nan=0.0)
     ends = _valid_ends(hr, stride_s, history_s)
-    return _gather(grid, hr, eff, ends, history_s)
+    return _gather(grid, hr, eff, ends, history_s, plan)
 
 
 def _valid_ends(hr_1hz: np.ndarray, stride_s: int, history_s: int) -> np.ndarray:
@@ -294,16 +287,18 @@ def _valid_ends(hr_1hz: np.ndarray, stride_s: int, history_s: int) -> np.ndarray
 
 
 def _gather(grid: np.ndarray, hr: np.ndarray, eff: np.ndarray, ends: np.ndarray,
-            history_s: int) -> HrWindows:
+            history_s: int, plan: IntervalPlan | None) -> HrWindows:
     offsets = np.arange(-WINDOW_S + 1, 1)
     idx = np.maximum(ends[:, None] + offsets[None, :], 0)  # before the recording: padded below
     state = work_rest_state(eff)
     history = np.full(len(ends), history_s, dtype=np.int64)
     both = hold_earliest(np.stack([hr[idx], state[idx]], axis=-1), history)
-    inputs = np.stack([relative_hr(both[..., 0]), both[..., 1]], axis=-1).astype(np.float32)
+    window_s = grid[ends][:, None] + offsets[None, :] * STEP_S if len(ends) else np.zeros((0, WINDOW_S))
+    inputs = _channels(both.reshape(len(ends), WINDOW_S, 2), plan_channels(plan, window_s))
     changes = np.stack([hr[ends + h] - hr[ends] for h in HORIZONS_S], axis=-1)
     inputs = inputs.reshape(len(ends), WINDOW_S, N_CHANNELS)
     targets = (changes / HR_SCALE_BPM).reshape(len(ends), len(HORIZONS_S))
     return HrWindows(inputs=inputs, targets=targets.astype(np.float32),
                      hr_now_bpm=hr[ends], end_s=grid[ends] - (grid[0] if grid.size else 0.0),
-                     in_recovery=recovery_mask(eff)[ends], history_s=history)
+                     in_recovery=recovery_mask(eff)[ends], history_s=history,
+                     in_transition=in_transition(plan, grid[ends]))

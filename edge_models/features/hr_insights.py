@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_models.features.hr import HORIZONS_S
+from edge_models.features.hr import HORIZONS_S, PLAN_GIVEN_CHANNEL, STATE_CHANNEL, WINDOW_S
 
 RECOVERY_STEP_S = 1.0  # recovery time is reported to the second
+SETTLED_S = 30  # a forecast is confident only after 30 s in one work/rest state (or with a plan):
+# the heart has done most of its change by then
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class HrForecast:
     t_s: float
     hr_now_bpm: float
     hr_ahead_bpm: tuple[float, ...]  # one per HORIZONS_S
+    confident: bool = True  # False while warming up (history shorter than the window)
+    work_state: float | None = None  # the work/rest state the forecast started from
+    plan_given: bool = False  # the forecast knew the coach's plan for the next minute
 
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
         """(seconds ahead, bpm) from now to the last horizon."""
@@ -31,6 +36,19 @@ class HrForecast:
     def at(self, ahead_s: float) -> float:
         ahead, bpm = self.curve()
         return float(np.interp(ahead_s, ahead, bpm))
+
+
+def make_forecast(t_s: float, hr_now_bpm: float, ahead_bpm, window: np.ndarray,
+                  history_s: float) -> HrForecast:
+    """A forecast with what makes it trustworthy, read off its (1, WINDOW_S, N_CHANNELS) input:
+    confident once the window is full and the athlete has been SETTLED_S in one work/rest state,
+    or the coach's plan was given (then the model knew what was coming)."""
+    state = window[0, :, STATE_CHANNEL]
+    plan_given = bool(window[0, -1, PLAN_GIVEN_CHANNEL])
+    settled = bool(np.all(state[-SETTLED_S:] == state[-1]))
+    return HrForecast(t_s, hr_now_bpm, tuple(float(v) for v in ahead_bpm),
+                      confident=history_s >= WINDOW_S and (settled or plan_given),
+                      work_state=float(state[-1]), plan_given=plan_given)
 
 
 def predicted_rep_peak_bpm(forecast: HrForecast, rep_remaining_s: float | None = None) -> float:
@@ -90,29 +108,76 @@ class UnusualResponse:
     forecast_bpm: float
 
 
+BAND_MARGIN = 2.0  # an alarm needs the heart rate beyond twice the held-out 90 % band
+CONFIRM_S = 15.0  # and every due forecast beyond it for this long (one stray stretch is no alarm)
+QUIET_AFTER_ALARM_S = 120.0  # one alarm per departure: the next may come two minutes later
+
+
+@dataclass(frozen=True)
+class _Due:
+    due_s: float
+    horizon_index: int
+    bpm: float
+    work_state: float | None
+    plan_given: bool
+
+
 class ResponseWatch:
-    """Keeps recent forecasts and checks each observed sample against those now due."""
+    """Keeps recent forecasts and checks each observed sample against those now due.
+
+    An unusual response is one a coach can act on: the forecast was confident (not warming up),
+    the athlete's work/rest state is the one the forecast started from unless the forecast knew
+    the plan (a work start the model could not know about is no surprise), and heart rate stayed
+    beyond BAND_MARGIN times the band at every due forecast for CONFIRM_S. A due forecast that
+    does not count (the state changed since) ends a departure: the change explains it.
+    """
 
     def __init__(self, band: ForecastBand, due_tolerance_s: float = 1.0) -> None:
         self._band = band
         self._tolerance_s = due_tolerance_s
-        self._pending: deque[tuple[float, int, float]] = deque()  # (due time, horizon index, bpm)
+        self._pending: deque[_Due] = deque()
+        self._outside_since_s: float | None = None
+        self._quiet_until_s = -np.inf
 
     def add_forecast(self, forecast: HrForecast) -> None:
+        if not forecast.confident:
+            return
         for i, (horizon, bpm) in enumerate(zip(HORIZONS_S, forecast.hr_ahead_bpm)):
-            self._pending.append((forecast.t_s + horizon, i, bpm))
+            self._pending.append(_Due(forecast.t_s + horizon, i, bpm, forecast.work_state,
+                                      forecast.plan_given))
 
-    def observe(self, t_s: float, hr_bpm: float) -> list[UnusualResponse]:
-        """Unusual responses found at this sample; forecasts that came due are then dropped."""
-        found = []
-        still = deque()
-        for due_s, i, bpm in self._pending:
-            if due_s > t_s + self._tolerance_s:
-                still.append((due_s, i, bpm))
-            elif due_s >= t_s - self._tolerance_s and self._outside(i, hr_bpm - bpm):
-                found.append(UnusualResponse(t_s, HORIZONS_S[i], hr_bpm, bpm))
+    def observe(self, t_s: float, hr_bpm: float, work_state: float | None = None) -> list[UnusualResponse]:
+        """Unusual responses found at this sample (`work_state`: the athlete's state now);
+        forecasts that came due are then dropped."""
+        found, still = [], deque()
+        for due in self._pending:
+            if due.due_s > t_s + self._tolerance_s:
+                still.append(due)
+            elif due.due_s < t_s - self._tolerance_s:
+                continue  # came due while there was no heart rate to check
+            elif self._counts(due, work_state):
+                found += self._check(t_s, hr_bpm, due)
+            else:
+                self._outside_since_s = None
         self._pending = still
-        return found
+        return found[:1]
+
+    def _counts(self, due: _Due, work_state: float | None) -> bool:
+        return due.plan_given or work_state is None or due.work_state is None or \
+            work_state == due.work_state
+
+    def _check(self, t_s: float, hr_bpm: float, due: _Due) -> list[UnusualResponse]:
+        if not self._outside(due.horizon_index, hr_bpm - due.bpm):
+            self._outside_since_s = None
+            return []
+        if self._outside_since_s is None:
+            self._outside_since_s = t_s
+        if t_s - self._outside_since_s < CONFIRM_S or t_s < self._quiet_until_s:
+            return []
+        self._outside_since_s, self._quiet_until_s = None, t_s + QUIET_AFTER_ALARM_S
+        return [UnusualResponse(t_s, HORIZONS_S[due.horizon_index], hr_bpm, due.bpm)]
 
     def _outside(self, horizon_index: int, residual_bpm: float) -> bool:
-        return not self._band.low_bpm[horizon_index] <= residual_bpm <= self._band.high_bpm[horizon_index]
+        low = self._band.low_bpm[horizon_index] * BAND_MARGIN
+        high = self._band.high_bpm[horizon_index] * BAND_MARGIN
+        return not low <= residual_bpm <= high

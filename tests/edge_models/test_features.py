@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_CHANNEL, HR_SCALE_BPM,
+from edge_models.features.hr import (COLD_START_MIN_S, HORIZONS_S, HR_CHANNEL, HR_SCALE_BPM, N_CHANNELS,
+                                     RELATIVE_HR_BPM,
                                      MAX_HOLD_S, MAX_RATE_BPM_PER_S, MAX_STEP_BPM,
                                      NEW_LEVEL_SAMPLES, RECOVERY_S, STATE_CHANNEL, WINDOW_S,
                                      FeatureError, artefact_mask, decode_forecast,
-                                     effort_from_channels, recording_windows, recovery_mask,
-                                     sample_and_hold, without_artefacts)
+                                     recording_windows, recovery_mask, sample_and_hold,
+                                     without_artefacts)
+from edge_models.features.effort import EffortScale, recording_effort
 from edge_models.features.hr_insights import (ForecastBand, HrForecast, ResponseWatch,
                                               predicted_rep_peak_bpm, time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
@@ -66,12 +68,32 @@ def test_a_gap_longer_than_the_hold_invalidates_only_windows_that_span_it():
 
 
 def test_effort_prefers_power_and_maps_it_into_zero_one():
-    power = np.array([0.0, 100.0, 200.0, 400.0, np.nan])
-    effort, source = effort_from_channels(power, np.ones(5), None)
+    power = np.array([400.0, 100.0, 200.0, 0.0, np.nan])
+    effort, source = recording_effort(power, np.ones(5), None)
     assert source == "power"
-    assert np.nanmax(effort) == 1.0 and np.nanmin(effort) == 0.0
-    _, fallback = effort_from_channels(None, None, np.array([80.0, 85.0]))
+    assert effort[0] == 1.0 and effort[3] == 0.0
+    assert 0 < effort[1] < effort[2] < 1.0  # against the 95th percentile of the power so far
+    assert np.isnan(effort[-1])  # a sample without power says nothing about effort
+    _, fallback = recording_effort(None, None, np.array([80.0, 85.0]))
     assert fallback == "cadence"
+    assert recording_effort(None, np.zeros(3), None) == (None, "none")
+
+
+def test_effort_stops_are_zero_and_do_not_shrink_the_scale():
+    scale = EffortScale()
+    assert scale.effort(200.0, None, None) == 1.0
+    for _ in range(100):
+        assert scale.effort(0.0, None, None) == 0.0  # a long stop
+    assert scale.effort(200.0, None, None) == 1.0  # the stop left the scale as it was
+    assert scale.effort(100.0, None, None) == pytest.approx(0.5, abs=0.03)
+
+
+def test_effort_switches_to_power_once_a_power_meter_joins_and_never_mixes_channels():
+    scale = EffortScale()
+    assert scale.effort(None, 4.0, 80.0) == 1.0 and scale.channel == "speed"
+    assert scale.effort(None, 2.0, 80.0) == pytest.approx(0.5, abs=0.03)
+    assert scale.effort(250.0, 2.0, 80.0) == 1.0 and scale.channel == "power"
+    assert scale.effort(None, 4.0, 80.0) is None  # no power on this sample: no effort from it
 
 
 def test_recovery_follows_each_work_to_rest_drop():
@@ -133,10 +155,10 @@ def test_live_window_gives_a_forecast_input_after_the_cold_start_minimum_and_not
     window = live.model_input()[0]
     assert live.history_s == COLD_START_MIN_S < WINDOW_S  # a forecast, still warming up
     padded = window[: WINDOW_S - COLD_START_MIN_S]
-    earliest = (_rising_hr_bpm(0) - _rising_hr_bpm(COLD_START_MIN_S - 1)) / HR_SCALE_BPM
+    earliest = (_rising_hr_bpm(0) - _rising_hr_bpm(COLD_START_MIN_S - 1)) / RELATIVE_HR_BPM
     np.testing.assert_allclose(padded[:, HR_CHANNEL], earliest, rtol=1e-6)
     assert np.all(padded[:, STATE_CHANNEL] == window[WINDOW_S - COLD_START_MIN_S, STATE_CHANNEL])
-    np.testing.assert_allclose(window[-COLD_START_MIN_S:, HR_CHANNEL] * HR_SCALE_BPM,
+    np.testing.assert_allclose(window[-COLD_START_MIN_S:, HR_CHANNEL] * RELATIVE_HR_BPM,
                                0.5 * np.arange(-COLD_START_MIN_S + 1, 1), atol=1e-4)
 
 
@@ -145,7 +167,7 @@ def test_live_history_grows_to_the_window_and_stops_there():
     for t in range(WINDOW_S + 30):
         live.add_hr(float(t), 120.0)
     assert live.history_s == WINDOW_S
-    assert live.model_input().shape == (1, WINDOW_S, 2)
+    assert live.model_input().shape == (1, WINDOW_S, N_CHANNELS)
 
 
 def test_a_hole_restarts_the_history_after_it():
@@ -161,7 +183,7 @@ def test_a_hole_restarts_the_history_after_it():
     live.add_hr(float(after[COLD_START_MIN_S - 1]), _rising_hr_bpm(after[COLD_START_MIN_S - 1]))
     assert live.history_s == COLD_START_MIN_S
     window = live.model_input()[0]
-    first_after_hole = (_rising_hr_bpm(210) - live.hr_now_bpm) / HR_SCALE_BPM
+    first_after_hole = (_rising_hr_bpm(210) - live.hr_now_bpm) / RELATIVE_HR_BPM
     np.testing.assert_allclose(window[: WINDOW_S - COLD_START_MIN_S, HR_CHANNEL], first_after_hole,
                                rtol=1e-6)  # nothing from before the hole
 
@@ -297,6 +319,35 @@ def test_live_windows_match_training_windows_through_the_artefacts_of_a_real_run
     assert min(compared.values()) > 0
 
 
+REAL_POWER_RIDE = "4078723797.fit"  # a real ride with power, coasting zeros and intervals
+LIVE_VS_TRAINING_S = 1800  # its first half hour: thousands of windows, a few seconds to check
+
+
+def _at(column: np.ndarray | None, i: int) -> float | None:
+    return None if column is None or not np.isfinite(column[i]) else float(column[i])
+
+
+def test_a_real_ride_gives_the_model_the_same_inputs_live_and_in_training():
+    ride = read_recording(real_asset(REAL_POWER_RIDE))
+    keep = np.flatnonzero(np.isfinite(ride.hr_bpm) & (ride.time_s < LIVE_VS_TRAINING_S))
+    channels = [None if c is None else c[keep] for c in (ride.power_w, ride.speed_mps,
+                                                         ride.cadence_rpm)]
+    time_s, hr = ride.time_s[keep], ride.hr_bpm[keep]  # the samples the replay source sends
+    effort, channel = recording_effort(*channels)  # training: the whole recording at once
+    training = recording_windows(time_s, hr, effort)
+    at_end = {float(e): i for i, e in enumerate(training.end_s + np.ceil(time_s[0]))}
+    live, compared = LiveHrWindow(), 0
+    for i, t in enumerate(time_s):  # live: one sample at a time, as the worker receives them
+        live.add_sample(t, hr[i], *(_at(c, i) for c in channels))
+        if live.history_s == WINDOW_S and float(t) in at_end:
+            np.testing.assert_array_equal(live.model_input()[0], training.inputs[at_end[float(t)]])
+            compared += 1
+    assert channel == "power" and np.any(channels[0] == 0)  # coasting zeros are in the test
+    assert compared > 0.9 * len(training)
+    state = training.inputs[:, -1, STATE_CHANNEL]
+    assert 0.05 < state.mean() < 0.95  # work and rest both reach the model
+
+
 # ---------------------------------------------------------------------------- hr insights
 
 def _forecast(now: float, ahead: tuple[float, float, float]) -> HrForecast:
@@ -318,14 +369,37 @@ def test_time_to_recover_reads_the_falling_forecast():
     assert slow.seconds is None and slow.beyond_forecast
 
 
-def test_unusual_response_when_heart_rate_leaves_the_band():
-    band = ForecastBand.from_metrics({**{f"band_low_{h}s_bpm": -5.0 for h in HORIZONS_S},
+def _band_5_bpm() -> ForecastBand:
+    return ForecastBand.from_metrics({**{f"band_low_{h}s_bpm": -5.0 for h in HORIZONS_S},
                                       **{f"band_high_{h}s_bpm": 5.0 for h in HORIZONS_S}})
-    watch = ResponseWatch(band)
-    watch.add_forecast(_forecast(150.0, (152.0, 155.0, 150.0)))
-    assert watch.observe(1010.0, 154.0) == []  # 2 bpm off the +10 s forecast: usual
-    unusual = watch.observe(1030.0, 170.0)  # 15 bpm above the +30 s forecast
-    assert [(u.horizon_s, u.forecast_bpm) for u in unusual] == [(30, 155.0)]
+
+
+def _steady_forecasts(watch: ResponseWatch, **kwargs) -> None:
+    for k in range(12):  # one forecast every 5 s: 150 bpm now and ahead
+        watch.add_forecast(HrForecast(1000.0 + 5 * k, 150.0, (150.0, 150.0, 150.0), **kwargs))
+
+
+def test_unusual_response_when_heart_rate_truly_departs_from_a_confident_forecast():
+    watch = ResponseWatch(_band_5_bpm())
+    _steady_forecasts(watch, work_state=1.0)
+    assert watch.observe(1010.0, 154.0, 1.0) == []  # 4 bpm off: usual
+    assert watch.observe(1015.0, 172.0, 1.0) == []  # far off, but not yet for long
+    assert watch.observe(1020.0, 172.0, 1.0) == []
+    unusual = watch.observe(1030.0, 173.0, 1.0)  # still far off 15 s on: the athlete departs
+    assert [u.forecast_bpm for u in unusual] == [150.0] and unusual[0].horizon_s in HORIZONS_S
+    assert watch.observe(1035.0, 172.0, 1.0) == []  # one alarm per departure, not one a sample
+
+
+def test_no_alarm_while_warming_up_or_at_a_work_start_the_forecast_did_not_know():
+    warming = ResponseWatch(_band_5_bpm())
+    _steady_forecasts(warming, confident=False)  # the session's first forecasts
+    assert [warming.observe(1000.0 + t, 175.0) for t in range(0, 70, 5)] == [[]] * 14
+    work_start = ResponseWatch(_band_5_bpm())
+    _steady_forecasts(work_start, work_state=0.0)  # forecast at rest, then the athlete starts
+    assert [work_start.observe(1000.0 + t, 175.0, 1.0) for t in range(0, 70, 5)] == [[]] * 14
+    planned = ResponseWatch(_band_5_bpm())
+    _steady_forecasts(planned, work_state=0.0, plan_given=True)  # it knew the plan: it counts
+    assert any(planned.observe(1000.0 + t, 175.0, 1.0) for t in range(0, 70, 5))
 
 
 def test_a_band_missing_from_the_manifest_is_a_clear_error():

@@ -10,6 +10,7 @@ import pytest
 
 from edge_models.features.hr import FeatureError
 from edge_models.model_store import ModelStore
+from edge_models.manifest import load_manifest
 from edge_models.movement_live import (BUNDLED_DIR, RUN_PERIOD_S, LiveMovementClassifier,
                                        RepCounter)
 from tests.support.assets import real_asset
@@ -92,7 +93,9 @@ def test_the_model_runs_at_most_every_run_period(classifier):
     t_s, poses = _up_down(-1.0)
     results = _feed(classifier, t_s, poses)
     assert len(results) <= (t_s[-1] - t_s[0]) / RUN_PERIOD_S + 1
-    assert all(set(r) == {"label", "probability", "phase", "set_of", "reps"} for r in results)
+    assert all(set(r) == {"label", "class", "probability", "phase", "set_of", "reps", "explain"}
+               for r in results)
+    assert all(set(r["explain"]) == {"body_parts", "frames", "frames_drop"} for r in results)
 
 
 def test_no_feedback_until_a_second_of_poses_then_none_during_a_gap(classifier):
@@ -144,7 +147,8 @@ def test_rep_counter_needs_a_confident_rise_and_fall_and_counts_each_once():
 def test_the_store_hands_out_the_bundled_model_until_an_update(tmp_path):
     store = ModelStore(tmp_path / "models", bundled_dir=BUNDLED_DIR.parent)
     with LiveMovementClassifier.from_store(store) as classifier:
-        assert (classifier.model_name, classifier.model_version) == ("movement", "1.0.0")
+        bundled = load_manifest(BUNDLED_DIR / "manifest.json")
+        assert (classifier.model_name, classifier.model_version) == ("movement", bundled.version)
         assert "lunge" in classifier.labels
 
 

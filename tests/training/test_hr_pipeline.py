@@ -64,7 +64,7 @@ def test_the_network_starts_as_ridge_on_the_last_seconds():
     from training.hr.baselines import Ridge
 
     windows = windows_of(distinct_recordings(_recordings())[0], 30).windows
-    ridge = Ridge.fit(windows, last_s=hr_model.SKIP_S)
+    ridge = Ridge.fit(windows, pool_s=hr_model.POOL_S)
     network = hr_model.build_trainable(*ridge.as_dense())
     np.testing.assert_allclose(network.predict(windows.inputs, verbose=0), ridge.predict(windows),
                                atol=1e-4)
@@ -103,7 +103,7 @@ def test_tiny_run_holds_out_each_recording_and_writes_a_consistent_bundle(tmp_pa
     assert "cold start" in run.gate.reason
     assert "same filtered windows" in report and "3173437224 " in report  # artefacts counted
     assert all(f"| {f.holdout} |" in report for f in run.folds)
-    assert "Why int8 is slower than float here" in report  # the coach reads why, not just that
+    assert "Speed of int8 against float" in report  # the reader learns why, not just that
     assert json.loads((run.out / "manifest.json").read_text())["input"]["dtype"] == "int8"
 
 

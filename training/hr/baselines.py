@@ -29,19 +29,21 @@ class Ridge:
     scale: np.ndarray
     weights: np.ndarray  # (n_features + 1, n_horizons), last row the bias
     last_s: int
+    pool_s: int = 1  # features are means over blocks of this many seconds (1: every second)
 
     @classmethod
-    def fit(cls, windows: HrWindows, lam: float = RIDGE_LAMBDA, last_s: int = WINDOW_S) -> Ridge:
-        x = _flat(windows, last_s)
+    def fit(cls, windows: HrWindows, lam: float = RIDGE_LAMBDA, last_s: int = WINDOW_S,
+            pool_s: int = 1) -> Ridge:
+        x = _flat(windows, last_s, pool_s)
         mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
         z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
         penalty = lam * np.eye(z.shape[1])
         penalty[-1, -1] = 0.0  # the bias is not shrunk
         weights = np.linalg.solve(z.T @ z + penalty, z.T @ windows.targets.astype(np.float64))
-        return cls(mean, scale, weights, last_s)
+        return cls(mean, scale, weights, last_s, pool_s)
 
     def predict(self, windows: HrWindows) -> np.ndarray:
-        z = np.hstack([(_flat(windows, self.last_s) - self.mean) / self.scale,
+        z = np.hstack([(_flat(windows, self.last_s, self.pool_s) - self.mean) / self.scale,
                        np.ones((len(windows), 1))])
         return (z @ self.weights).astype(np.float32)
 
@@ -52,8 +54,11 @@ class Ridge:
         return kernel, bias
 
 
-def _flat(windows: HrWindows, last_s: int) -> np.ndarray:
-    return windows.inputs[:, -last_s:, :].reshape(len(windows), -1).astype(np.float64)
+def _flat(windows: HrWindows, last_s: int, pool_s: int = 1) -> np.ndarray:
+    """The last `last_s` seconds, averaged over blocks of `pool_s` seconds, one row a window."""
+    recent = windows.inputs[:, -last_s:, :].astype(np.float64)
+    blocks = recent.reshape(len(windows), last_s // pool_s, pool_s, recent.shape[-1]).mean(axis=2)
+    return blocks.reshape(len(windows), -1)
 
 
 def mae_bpm(predicted: np.ndarray, windows: HrWindows, mask: np.ndarray | None = None) -> np.ndarray:
@@ -65,13 +70,16 @@ def mae_bpm(predicted: np.ndarray, windows: HrWindows, mask: np.ndarray | None =
 
 
 def headline(predicted: np.ndarray, windows: HrWindows) -> dict[str, float]:
-    """MAE at +10/+30/+60 s over full windows, at +30 s over full recovery windows, and at +30 s
-    over cold-start windows (history shorter than the window) when there are any."""
+    """MAE at +10/+30/+60 s over full windows, at +30 s over full recovery windows and full
+    transition windows (first minute after a planned work/rest change), and at +30 s over
+    cold-start windows (history shorter than the window) when there are any."""
     full = ~windows.cold_start
     all_mae = mae_bpm(predicted, windows, full)
     rec = mae_bpm(predicted, windows, full & windows.in_recovery)
     scores = {f"mae{h}_bpm": float(all_mae[i]) for i, h in enumerate(HORIZONS_S)}
     scores["rec_mae30_bpm"] = float(rec[MAE30_INDEX])
+    scores["transition_mae30_bpm"] = float(mae_bpm(predicted, windows,
+                                                   full & windows.in_transition)[MAE30_INDEX])
     if windows.cold_start.any():
         cold = mae_bpm(predicted, windows, windows.cold_start)
         scores["cold_mae30_bpm"] = float(cold[MAE30_INDEX])

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_models.features.hr import WINDOW_S, HrWindows, effort_from_channels, recording_windows
+from edge_models.features.effort import recording_effort
+from edge_models.features.hr import (WINDOW_S, HrWindows, one_hz_grid, recording_windows,
+                                     sample_and_hold, without_plan)
+from edge_models.features.plan import IntervalPlan, segments_plan
 from edge_models.recordings import Recording, read_recording
 
 logger = logging.getLogger(__name__)
@@ -25,7 +28,8 @@ COLD_TRAIN_STRIDE_S = 10  # one cold-start window every 10 s per history: ~0.8x 
 COLD_EVAL_STRIDE_S = 5  # held-out cold-start windows every 5 s per history: ~0.8x the full ones
 VALIDATION_FRACTION = 0.2  # the last fifth of each training recording picks the epoch to keep
 VALIDATION_GAP_S = 180  # window plus horizon: no fitting window overlaps a validation one
-WINDOW_FIELDS = ("inputs", "targets", "hr_now_bpm", "end_s", "in_recovery", "history_s")
+WINDOW_FIELDS = ("inputs", "targets", "hr_now_bpm", "end_s", "in_recovery", "history_s",
+                 "in_transition")
 
 
 @dataclass(frozen=True)
@@ -41,25 +45,52 @@ def windows_of(recording: Recording, stride_s: int,
                cold_stride_s: int | None = None) -> RecordingWindows:
     """Full windows every `stride_s`; with `cold_stride_s`, cold-start windows of every
     COLD_START_HISTORIES_S length too, all in time order (the time-block split relies on it)."""
-    effort, source = effort_from_channels(recording.power_w, recording.speed_mps,
-                                          recording.cadence_rpm)
-    parts = [recording_windows(recording.time_s, recording.hr_bpm, effort, stride_s)]
+    effort, source = recording_effort(recording.power_w, recording.speed_mps, recording.cadence_rpm)
+    plan = session_plan(recording, effort)
+    parts = [recording_windows(recording.time_s, recording.hr_bpm, effort, stride_s, plan=plan)]
     if cold_stride_s is not None:
         parts += [recording_windows(recording.time_s, recording.hr_bpm, effort, cold_stride_s,
-                                    history_s=h) for h in COLD_START_HISTORIES_S]
+                                    history_s=h, plan=plan) for h in COLD_START_HISTORIES_S]
     windows = concat(parts)
     return RecordingWindows(recording.name, source,
                             subset(windows, np.argsort(windows.end_s, kind="stable")))
 
 
+def session_plan(recording: Recording, effort: np.ndarray | None) -> IntervalPlan:
+    """A session's own plan: the device's rest marks where it has them, else the work/rest
+    segments of its effort (seconds from the recording's start, like its windows)."""
+    grid = one_hz_grid(recording.time_s)
+    rest = getattr(recording, "rest_1hz", None)
+    if rest is not None:
+        return IntervalPlan.from_1hz(1.0 - np.nan_to_num(rest, nan=0.0), t0_s=grid[0])
+    if effort is None:
+        return IntervalPlan((), ())
+    return segments_plan(np.nan_to_num(sample_and_hold(recording.time_s, effort, grid), nan=0.0))
+
+
 def training_windows(recording: Recording) -> RecordingWindows:
-    """What a model trains on: full windows and cold-start windows of one recording."""
-    return windows_of(recording, TRAIN_STRIDE_S, COLD_TRAIN_STRIDE_S)
+    """What a model trains on: full windows and cold-start windows of one recording, every
+    other one without its plan (the model must forecast without one too)."""
+    found = windows_of(recording, TRAIN_STRIDE_S, COLD_TRAIN_STRIDE_S)
+    inputs = found.windows.inputs.copy()
+    inputs[1::2] = without_plan(inputs[1::2])
+    return RecordingWindows(found.name, found.effort_source,
+                            HrWindows(inputs, *(getattr(found.windows, f) for f in WINDOW_FIELDS[1:])))
 
 
 def held_out_windows(recording: Recording) -> RecordingWindows:
     """What a model is scored on: every full window, and cold-start windows every 5 s."""
     return windows_of(recording, EVAL_STRIDE_S, COLD_EVAL_STRIDE_S)
+
+
+def corpus() -> list[Recording]:
+    """Every real session we train and score on: the sweat activities and the rowing sessions."""
+    from edge_models.assets import source_folder
+    from edge_models.recordings import distinct_real_recordings
+    from training.rowing import distinct_sessions
+
+    rowing = [s.recording for s in distinct_sessions(source_folder("rowingdata"))]
+    return distinct_recordings(distinct_real_recordings()) + rowing
 
 
 def distinct_recordings(paths: list[Path]) -> list[Recording]:
@@ -100,26 +131,20 @@ def leave_out(recordings: list[Recording], holdout: str) -> HrSplit:
         raise ValueError(f"no recording named {holdout!r}; have {names}")
     train = [training_windows(r) for r in recordings if r.name != holdout]
     test = [held_out_windows(r) for r in recordings if r.name == holdout]
-    train = [t for t in train if len(t.windows)]
+    return split_from(train + test, test, holdout)
+
+
+def split_from(train: list[RecordingWindows], test: list[RecordingWindows], holdout: str) -> HrSplit:
+    """The split holding out `holdout` from windows already built (each recording's once)."""
+    train = [t for t in train if len(t.windows) and t.name != holdout]
+    test = [t for t in test if t.name == holdout]
     return HrSplit(concat([t.windows for t in train]), concat([t.windows for t in test]),
                    tuple(t.name for t in train), (holdout,))
 
 
 def recording_folds(recordings: list[Recording]) -> list[str]:
-    """Names of the recordings that give any window: each is held out once."""
-    return [r.name for r in recordings if len(windows_of(r, TRAIN_STRIDE_S).windows)]
-
-
-def all_recordings(recordings: list[Recording]) -> HrSplit:
-    """Train on every recording; the "test" side is every recording again, at EVAL_STRIDE_S.
-
-    For the shipped model only: its held-out figures come from the leave-one-out folds.
-    """
-    train = [training_windows(r) for r in recordings]
-    seen = [held_out_windows(r) for r in recordings]
-    names = tuple(t.name for t in train if len(t.windows))
-    return HrSplit(concat([t.windows for t in train if len(t.windows)]),
-                   concat([t.windows for t in seen if len(t.windows)]), names, names)
+    """Names of the recordings that give any held-out full window: each is held out once."""
+    return [r.name for r in recordings if (~held_out_windows(r).windows.cold_start).any()]
 
 
 def time_block_split(windows: HrWindows, ends_by_recording: np.ndarray,

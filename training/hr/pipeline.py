@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from edge_models.features.hr import HORIZONS_S, HR_SCALE_BPM, HrWindows, artefact_mask
-from edge_models.recordings import Recording, distinct_real_recordings
+from edge_models.recordings import Recording
 from training import bundle
 from training.convert import mirror_weights, representative, to_float_tflite, to_int8_tflite
 from training.gate import GateResult, gate_mae
 from training.hr import model as hr_model
 from training.hr.baselines import headline
-from training.hr.dataset import (HrSplit, all_recordings, digest, distinct_recordings,
-                                 held_out_windows, leave_out, recording_folds, subset)
+from training.hr.dataset import (HrSplit, corpus, concat, digest, distinct_recordings,
+                                 held_out_windows, split_from, subset, training_windows)
 from training.hr.fit import fit_forecaster
 from training.hr.loo import FoldResult, pooled, pooled_scores, run_fold
 from training.hr.report import hr_report
@@ -39,7 +39,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_EPOCHS = 12  # at most; early stopping on the time-block validation usually ends sooner
 BAND_QUANTILES = (0.05, 0.95)  # the forecast band: 90 % of held-out residuals fall inside
 CHECK_RECORDING = "4801048867"  # re-scored by the bundled-model test: a real ride, in training
-MODEL_VERSION = "2.2.0"  # 2: relative HR and work/rest state; .1: cold-start windows; .2: artefacts are holes
+MODEL_VERSION = "3.0.0"  # 3: the interval plan as input, rowing sessions, one effort rule, pooled head
+FOLD_MAX_TRAIN_WINDOWS = 30_000  # each leave-one-out fold trains on at most this many (evenly
+# spaced) windows: 38 folds on two cores; the shipped model trains on all of them
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,20 @@ def run_hr(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0,
     """Leave-one-out figures, then train, convert, gate and write the shipped bundle to `out`."""
     seed_everything(seed)
     device = training_device()
-    recs = distinct_recordings(recordings or distinct_real_recordings())
-    folds = [run_fold(_trim(leave_out(recs, name), max_windows), epochs, seed,
-                      lambda m, train, folder: convert(m, train, folder, seed))
-             for name in recording_folds(recs)]
-    shipped = _trim(all_recordings(recs), max_windows)
+    recs = distinct_recordings(recordings) if recordings else corpus()
+    fold_cap = min(max_windows or FOLD_MAX_TRAIN_WINDOWS, FOLD_MAX_TRAIN_WINDOWS)
+    train_parts = [training_windows(r) for r in recs]
+    test_parts = [held_out_windows(r) for r in recs]
+    folds = []
+    for name in [t.name for t in test_parts if (~t.windows.cold_start).any()]:  # = recording_folds
+        split = split_from(train_parts, test_parts, name)
+        split = HrSplit(_first(split.train, fold_cap), _first(split.test, max_windows or len(split.test)),
+                        split.train_names, split.test_names)
+        folds.append(run_fold(split, epochs, seed, lambda m, train, folder: convert(m, train, folder, seed)))
+    names = tuple(t.name for t in train_parts if len(t.windows))
+    shipped = _trim(HrSplit(concat([t.windows for t in train_parts if len(t.windows)]),
+                            concat([t.windows for t in test_parts if len(t.windows)]), names, names),
+                    max_windows)
     seed_everything(seed)
     model, log = fit_forecaster(shipped.train, epochs)
     float_path, int8_path = convert(model, shipped.train, out, seed)
@@ -121,7 +132,10 @@ def _write_bundle(out: Path, shipped: HrSplit, folds: list[FoldResult], scores: 
     test, predicted = pooled(folds)
     full = np.flatnonzero(~test.cold_start)  # the band is for full windows, as before
     int8 = {**scores["int8"], **residual_band(predicted["int8"][full], subset(test, full)),
-            **{f"seen_{k}": v for k, v in seen["int8"].items()}}
+            **{f"seen_{k}": v for k, v in seen["int8"].items()},
+            **{f"persistence_{k}": v for k, v in scores["persistence"].items()},
+            **{f"ridge_{k}": v for k, v in scores["ridge"].items()},
+            "sessions": float(len(folds))}
     bundle.write_golden(out, shipped.test.inputs)
     card = bundle.ModelCard(name="heart_rate", kind="heart_rate", version=MODEL_VERSION)
     bundle.write_manifest(out, card, {"float": scores["float"], "int8": int8}, digest(shipped.train))

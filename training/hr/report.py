@@ -11,17 +11,17 @@ from training.hr.dataset import COLD_START_HISTORIES_S, HrSplit
 from training.hr.fit import FitLog
 from training.hr.loo import MODELS, FoldResult, pooled
 
-GOAL_ALL_RATIO = 0.95  # the issue's goal: MAE at +30 s at most 0.95 of persistence's, all windows
-GOAL_RECOVERY_RATIO = 0.7  # and at most 0.7 of it in recovery windows (and no worse than ridge)
+GOAL_ALL_RATIO = 1.0  # issue 10's goals, int8 MAE at +30 s over persistence's: all windows,
+GOAL_TRANSITION_RATIO = 0.7  # the first minute after a planned work/rest change,
+GOAL_TRANSITION_NOPLAN_RATIO = 0.85  # and those windows with the plan taken away
 INT8_SPEED_NOTE = (
-    "Why int8 is slower than float here: the int8 file runs LiteRT's integer LSTM kernel, which "
-    "rescales between integer domains at every gate of each of the window's 120 steps; the float "
-    "twin runs the same ops on LiteRT's float kernels. With a network this small there is little "
-    "arithmetic for 8 bits to save, so on a laptop CPU one int8 forecast takes several times the "
-    "float one (`make bench`: edge.heart_rate_int8_ms against edge.heart_rate_float_ms, about "
-    "0.45 ms against 0.07 ms). The int8 model is kept: it is the quantized model the product "
-    "promises, smaller than its float twin, within the gate's limit of float accuracy, and one "
-    "forecast a second per athlete stays under 1 ms. The model is not reshaped to win the ratio.")
+    "Speed of int8 against float: a network this small (a few thousand weights) runs in a few "
+    "microseconds in either build, and LiteRT's per-call work dominates, so the int8 file is not "
+    "faster than its float twin on a laptop CPU (`make bench`: edge.heart_rate_int8_ms against "
+    "edge.heart_rate_float_ms, measured in the same runner on the same windows; about 0.009 against "
+    "0.006 ms when this model was shipped). The int8 build is kept: it is the quantized model the "
+    "product ships, smaller than its float twin, within the gate's limit of float accuracy, and one "
+    "forecast a second per athlete stays far under 1 ms. The model is not reshaped to win the ratio.")
 
 
 def hr_report(shipped: HrSplit, folds: list[FoldResult], scores: dict, seen: dict, log: FitLog,
@@ -29,11 +29,17 @@ def hr_report(shipped: HrSplit, folds: list[FoldResult], scores: dict, seen: dic
               artefacts: dict[str, int] | None = None) -> bundle.RunReport:
     report = bundle.RunReport("Heart-rate forecaster: training run")
     report.add(f"Trained on {device}, at most {epochs} epochs, seed {seed}; inputs: heart rate "
-               f"relative to now and the work/rest state; LSTM {hr_model.LSTM_UNITS} cells plus a "
-               f"linear skip path over the last {hr_model.SKIP_S} s started at ridge.")
+               f"relative to now, the work/rest state, the planned state one minute ahead and "
+               f"whether a plan is given, as {hr_model.POOL_S}-s block means; a "
+               f"{hr_model.HIDDEN_UNITS}-unit head plus a linear skip path started at ridge on the "
+               f"same blocks, shrunk by the factor that validates best. Sessions: the sweat activities and the "
+               f"rowing sessions of rowingdata's testdata (one copy each); each session's plan is "
+               f"its own work/rest structure (device rest marks, else segments of its effort), "
+               f"and every other training window is given without it.")
     report.add("")
     if artefacts is not None:
         _artefacts(report, artefacts)
+    _what_the_data_supports(report, folds)
     _pooled(report, folds, scores)
     _cold_start(report, folds)
     _each_fold(report, folds)
@@ -47,6 +53,25 @@ def _artefacts(report: bundle.RunReport, artefacts: dict[str, int]) -> None:
                "figure below, persistence and ridge included, is scored on the same filtered "
                "windows. Samples rejected per recording: "
                + ", ".join(f"{name} {count}" for name, count in artefacts.items()) + ".")
+    report.add("")
+
+
+def _what_the_data_supports(report: bundle.RunReport, folds: list[FoldResult]) -> None:
+    full = [(~f.test.cold_start) for f in folds]
+    hours = sum(int(m.sum()) for m in full) / 3600.0
+    transition = [int((f.test.in_transition & m).sum()) for f, m in zip(folds, full)]
+    with_transitions = sum(t > 0 for t in transition)
+    report.add("## What the data can and cannot support")
+    report.add("")
+    report.add(f"{len(folds)} sessions give held-out windows ({hours:.1f} h of full windows). Only "
+               f"{with_transitions} of them have any transition window ({sum(transition)} windows "
+               "in all, most from the sweat ride and run): the rowing logs are written once a "
+               "stroke, so a rest without strokes is a gap in the file, and the heart rate of a "
+               "rest is missing with it. Windows across such a gap are not built, so the minute "
+               "before and after most planned rests is never scored. Most rowing sessions are "
+               "one steady piece. The plan is therefore learned and scored mostly on the cycling "
+               "and running recordings; a claim about rowing intervals needs logs that keep "
+               "recording through the rest (or the coach's own marks at the trackside).")
     report.add("")
 
 
@@ -74,11 +99,12 @@ def _pooled(report: bundle.RunReport, folds: list[FoldResult], scores: dict) -> 
     report.add("")
     for name in ("int8", "float", "ridge"):
         report.add(f"- {name}: {_ratios(scores, name)}")
-    int8 = scores["int8"]
-    report.add(f"- goals (int8): all windows <= {GOAL_ALL_RATIO} of persistence: "
-               f"{_met(int8['mae30_bpm'] <= GOAL_ALL_RATIO * scores['persistence']['mae30_bpm'])}; "
-               f"recovery <= {GOAL_RECOVERY_RATIO} of persistence and <= ridge: "
-               f"{_met(int8['rec_mae30_bpm'] <= GOAL_RECOVERY_RATIO * scores['persistence']['rec_mae30_bpm'] and int8['rec_mae30_bpm'] <= scores['ridge']['rec_mae30_bpm'])}")
+    report.add("")
+    for key, goal in (("mae30_bpm", GOAL_ALL_RATIO), ("transition_mae30_bpm", GOAL_TRANSITION_RATIO),
+                      ("transition_noplan_mae30_bpm", GOAL_TRANSITION_NOPLAN_RATIO)):
+        ratios = {name: scores[name][key] / scores["persistence"][key] for name in ("int8", "ridge")}
+        report.add(f"- {key} over persistence: int8 {ratios['int8']:.3f}, ridge {ratios['ridge']:.3f}; "
+                   f"goal (int8) <= {goal}: {_met(ratios['int8'] <= goal)}")
     report.add("")
 
 

@@ -66,11 +66,13 @@ def test_forecasts_start_after_twenty_seconds_and_come_every_few_seconds(worker_
         assert all(40 < p[k] < 220 for k in ("hr_10s_bpm", "hr_30s_bpm", "hr_60s_bpm", "rep_peak_bpm"))
         assert p["rep_peak_bpm"] >= max(p["hr_10s_bpm"], p["hr_30s_bpm"], p["hr_60s_bpm"]) - 1e-6
         assert p["recover_in_s"] is None or 0 <= p["recover_in_s"] <= 60
+        assert set(p["explain"]) == {"recent_hr_bpm", "effort_bpm", "plan_bpm", "seconds_ago", "block_bpm"}
+    assert any(abs(f.payload["explain"]["recent_hr_bpm"]) > 0 for f in forecasts)
 
 
 def test_a_heart_rate_that_leaves_the_forecast_band_is_called_unusual(worker_and_sink):
     worker, sink, _ = worker_and_sink
-    session = simulated_session(100)
+    session = simulated_session(195)  # past the warm-up, 45 s into a rest: confident forecasts
     for event in session:
         worker.on_event(event)
     wait_until(lambda: sink.of("hr_forecast"), WAIT_S, "a first forecast")
@@ -94,3 +96,30 @@ def test_a_broken_model_file_is_refused_before_recording(tmp_path):
 def test_the_bundled_model_is_the_one_shipped_with_the_app(tmp_path):
     path, _ = model_store(tmp_path).active("heart_rate")
     assert path.parent == BUNDLED_MODELS_DIR / "heart_rate"
+
+
+def test_a_simulated_athletes_work_starts_raise_no_alarm(worker_and_sink):
+    worker, sink, _ = worker_and_sink
+    session = simulated_session(600)  # several work bouts, each a rise no rest forecast expected
+    for event in session:
+        worker.on_event(event)
+    last = max(e.t_mono_s for e in session if isinstance(e, HeartRateSample))
+    done = lambda: sink.of("hr_forecast") and sink.of("hr_forecast")[-1].t_mono_s >= last - FORECAST_PERIOD_S  # noqa: E731
+    wait_until(done, WAIT_S, "forecasts up to the session's end")
+    assert len(sink.of("hr_forecast")) > 50
+    assert sum(isinstance(e, Marker) and e.kind == "work" for e in session) >= 3
+    assert sink.of("unusual_response") == []
+
+
+def test_the_coachs_plan_reaches_the_forecast(worker_and_sink):
+    from edge_models.features.plan import IntervalPlan
+
+    worker, sink, _ = worker_and_sink
+    session = simulated_session(200)
+    start = min(e.t_mono_s for e in session if isinstance(e, HeartRateSample))
+    worker.set_plan(IntervalPlan.from_marks([(start, "rest"), (start + 150, "work")]))
+    for event in session:
+        worker.on_event(event)
+    wait_until(lambda: len(sink.of("hr_forecast")) >= 30, WAIT_S, "forecasts for 200 s")
+    planned = [f.payload["explain"]["plan_bpm"] for f in sink.of("hr_forecast")]
+    assert any(p != 0.0 for p in planned)  # the planned work start moved some forecast
