@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from desktop.cli import EXIT_OK, main
+from desktop.cli import main
+from desktop.errors import EXIT_OK
 from tests.support.assets import real_asset
 
 
