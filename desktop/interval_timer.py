@@ -85,6 +85,12 @@ def phases(plan: IntervalPlan) -> list[IntervalPhase]:
     return found
 
 
+def planned_marks(plan: IntervalPlan, started_mono_s: float) -> list[tuple[float, str]]:
+    """Every work or rest start the plan will mark, as (monotonic time, "work"|"rest"); the end
+    of the last rep is a rest (the athletes stop working)."""
+    return [(started_mono_s + p.start_s, "work" if p.kind == "work" else "rest") for p in phases(plan)]
+
+
 class IntervalTimer:
     """A plan running from a start time on the recorder's monotonic clock."""
 

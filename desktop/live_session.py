@@ -25,6 +25,7 @@ from desktop.sources.camera.base import Frame
 from desktop.sources.events import Marker
 from desktop.sources.pausable import PausableSource
 from desktop.store import Store
+from edge_models.features.plan import IntervalPlan
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,14 @@ class LiveSession:
         for channel in channels:
             self.recorder.post(Marker(t, kind, text, channel))
         return t
+
+    def plan_intervals(self, marks: Sequence[tuple[float, str]] | None) -> None:
+        """Tell the heart-rate model the coach's plan: every (time, "work"|"rest") of the running
+        interval timer, future ones included; None when the timer stops (forecasts go on unplanned)."""
+        plan = None if marks is None else IntervalPlan.from_marks(marks)
+        for worker in self.recorder.workers:
+            if hasattr(worker, "set_plan"):
+                worker.set_plan(plan)
 
     # -- what the window reads ------------------------------------------------------------
     def pause_source(self, index: int) -> None:

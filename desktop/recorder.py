@@ -213,6 +213,11 @@ class Recorder:
             self.camera.start(self._camera_sink(len(self.hr_sources)))
             self._started_sources.append(self.camera)
 
+    @property
+    def workers(self) -> tuple[FeedbackWorker, ...]:
+        """The feedback workers running beside the recording (read-only)."""
+        return tuple(self._workers)
+
     def add_worker(self, worker: FeedbackWorker) -> None:
         """Run `worker` beside the recording; its events go through `post`. Call before `start`."""
         self._workers.append(worker)

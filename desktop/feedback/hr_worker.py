@@ -103,6 +103,11 @@ class HeartRateFeedbackWorker:
             except queue.Full:
                 self.dropped += 1
 
+    @property
+    def squad_plan(self) -> IntervalPlan | None:
+        """The plan the forecasts of the whole squad use now (None: forecasts without a plan)."""
+        return self._squad_plan
+
     def set_plan(self, plan: IntervalPlan | None, channel: str | None = None) -> None:
         """The coach's interval plan (a timer's work/rest marks, future ones included) for one
         athlete or, with no channel, the squad; None takes it away. Never waits."""

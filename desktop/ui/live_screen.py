@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Callable
 
-from desktop.interval_timer import IntervalPhase
+from desktop.interval_timer import IntervalPhase, planned_marks
 from desktop.live_board import LiveBoard
 from desktop.live_session import LiveSession, LiveSources
 from desktop.replay_buffer import SPEEDS, ReplayCursor, ReplaySource
@@ -272,12 +272,17 @@ class LiveScreen(QWidget):
     def toggle_interval_timer(self) -> None:
         if self.timer_panel.timer is not None:
             self.timer_panel.stop()
+            if self.session is not None:
+                self.session.plan_intervals(None)  # forecasts go on without a plan
         elif self.session is None:
             self._say("start recording first (Ctrl+R): the timer marks work and rest in the session")
         else:
             problem = self.timer_panel.start(self.clock())
             if problem:
                 self._say(problem)
+            else:  # the heart-rate model knows the effort planned for the next minute
+                timer = self.timer_panel.timer
+                self.session.plan_intervals(planned_marks(timer.plan, timer.started_mono_s))
 
     def _edit_plan(self) -> None:
         self.timer_panel.plan_edit.setFocus()

@@ -39,3 +39,10 @@ def test_each_change_is_reported_once_with_the_time_it_happened():
     assert timer.remaining_s(104.5) == pytest.approx(0.5)
     assert [p.kind for p in timer.changes(106.0)] == ["rest", "done"]
     assert timer.finished and timer.changes(200.0) == []
+
+
+def test_the_planned_marks_are_every_work_and_rest_start_and_a_rest_at_the_end():
+    from desktop.interval_timer import planned_marks
+
+    assert planned_marks(IntervalPlan.parse("2x60/90"), 100.0) == [
+        (100.0, "work"), (160.0, "rest"), (250.0, "work"), (310.0, "rest"), (400.0, "rest")]
