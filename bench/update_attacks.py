@@ -39,8 +39,8 @@ from training.publish.repository import (
 from training.publish.serve import QuietHandler, RepositoryServer
 
 KIND = "heart_rate"
-BASELINE = "2.3.0"  # installed before every attack
-NEXT = "2.4.0"  # what an attacker tries to slip in
+BASELINE = "3.1.0"  # installed before every attack
+NEXT = "3.2.0"  # what an attacker tries to slip in
 ENDLESS_CAP_BYTES = 64 * 1024 * 1024  # the endless server gives up here if the client never stops it
 CHUNK = b"\0" * (1 << 16)
 
@@ -179,7 +179,7 @@ def replayed_old_metadata(lab: UpdateLab) -> None:
 
 def signed_downgrade(lab: UpdateLab) -> None:
     """Rollback through a correctly signed 'latest' that points to an older version."""
-    lab.publish("2.2.5", allow_older=True)
+    lab.publish("3.0.5", allow_older=True)
 
 
 def expired_timestamp(lab: UpdateLab) -> None:

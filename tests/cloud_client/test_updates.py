@@ -31,7 +31,7 @@ from tests.support.waiting import wait_until
 from training.publish.repository import METADATA_DIR, init_repository, publish_model
 from training.publish.serve import RepositoryServer
 
-BUNDLED_HR_VERSION = "2.2.0"
+BUNDLED_HR_VERSION = load_manifest(BUNDLED_MODELS_DIR / "heart_rate" / "manifest.json").version
 WAIT_S = 60.0
 
 
@@ -196,14 +196,14 @@ def test_the_movement_classifier_goes_back_to_the_old_model_when_the_new_one_err
     """A signed 'movement' model that is really the heart-rate network: it passes its own smoke
     test, then every live window fails to fit it."""
     bundled = load_manifest(BUNDLED_MODELS_DIR / "movement" / "manifest.json")
-    bundle = lab.bundle("1.1.0", kind="heart_rate")
+    bundle = lab.bundle("1.9.0", kind="heart_rate")
     wrong = dataclasses.replace(load_manifest(bundle / "manifest.json"), kind="movement", name="movement",
                                 labels=bundled.labels)
     save_manifest(wrong, bundle / "manifest.json")
     publish_model(lab.repo, bundle, lab.keys)
-    assert lab.check("movement").status == INSTALLED and lab.active_version("movement") == "1.1.0"
+    assert lab.check("movement").status == INSTALLED and lab.active_version("movement") == "1.9.0"
 
-    check = LiveModelCheck("movement", "1.1.0", lab.updates.report_live_failure)
+    check = LiveModelCheck("movement", "1.9.0", lab.updates.report_live_failure)
     with LiveMovementClassifier(*lab.store.active("movement"), live_check=check) as classifier:
         t_s, poses = _up_down(-1.0)
         results = [r for t, p in zip(t_s, poses) if (r := classifier.update(SimpleNamespace(landmarks=p), float(t)))]
@@ -212,4 +212,4 @@ def test_the_movement_classifier_goes_back_to_the_old_model_when_the_new_one_err
     assert classifier.model_version == bundled.version and results  # feedback went on, from the old model
     assert lab.active_version("movement") == bundled.version
     record = lab.updates.state.get("movement")
-    assert record.status == ROLLED_BACK and "1.1.0" in record.rejected
+    assert record.status == ROLLED_BACK and "1.9.0" in record.rejected

@@ -55,32 +55,32 @@ def test_init_keeps_the_root_key_apart_and_every_key_private(tmp_path):
 
 
 def test_a_published_model_is_a_signed_target_with_its_kind_version_metrics_and_input(lab, tmp_path):
-    bundle = lab.bundle("2.3.0")
+    bundle = lab.bundle("3.1.0")
     manifest = load_manifest(bundle / "manifest.json")
-    published = lab.publish("2.3.0", bundle)
+    published = lab.publish("3.1.0", bundle)
 
     updater = Updater(str(tmp_path / "client"), lab.server.url + "metadata/", str(tmp_path / "downloads"),
                       lab.server.url + "targets/", bootstrap=(lab.repo / METADATA_DIR / "root.json").read_bytes())
     info = updater.get_targetinfo(published.model_target)
-    assert info.custom["kind"] == "heart_rate" and info.custom["version"] == "2.3.0"
+    assert info.custom["kind"] == "heart_rate" and info.custom["version"] == "3.1.0"
     assert info.custom["input"]["shape"] == list(manifest.input.shape)
     assert float(info.custom["metrics"]["int8"]["mae30_bpm"]) == pytest.approx(manifest.metrics["int8"]["mae30_bpm"])
     assert updater.download_target(info) and info.length == manifest.tflite_size_bytes
-    assert updater.get_targetinfo("models/heart_rate/latest.json").custom["versions"] == ["2.3.0"]
+    assert updater.get_targetinfo("models/heart_rate/latest.json").custom["versions"] == ["3.1.0"]
     assert load_timestamp(lab.repo).signed.version == 2 and load_targets(lab.repo).signed.version == 2
 
 
 def test_a_version_is_published_once_and_only_newer_ones_follow(lab):
-    lab.publish("2.3.0")
+    lab.publish("3.1.0")
     with pytest.raises(PublishError, match="already published"):
-        publish_model(lab.repo, lab.folder / "bundles" / "heart_rate-2.3.0", lab.keys)
+        publish_model(lab.repo, lab.folder / "bundles" / "heart_rate-3.1.0", lab.keys)
     with pytest.raises(PublishError, match="not newer"):
-        lab.publish("2.2.9")
+        lab.publish("3.0.9")
     assert load_targets(lab.repo).signed.version == 2  # nothing changed
 
 
 def test_refresh_re_signs_the_timestamp_and_renews_the_snapshot_before_it_expires(lab):
-    lab.publish("2.3.0", clock=at(T0))
+    lab.publish("3.1.0", clock=at(T0))
     snapshot_before, timestamp_before = load_snapshot(lab.repo).signed, load_timestamp(lab.repo).signed
 
     refresh_expiring(lab.repo, lab.keys, clock=at(T0 + timedelta(hours=20)))
@@ -98,7 +98,7 @@ def test_only_the_offline_root_key_renews_root_and_laptops_follow(lab):
         renew_root(lab.repo, online_key_path(lab.keys, "targets"))
     assert renew_root(lab.repo, lab.root_key) == 2
 
-    lab.publish("2.3.0")
+    lab.publish("3.1.0")
     assert lab.check().status == "installed"  # the laptop shipped root v1 and walked to v2
     assert (lab.folder / "laptop" / "updates" / "tuf" / "root_history" / "2.root.json").is_file()
 
