@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.schema_py_generated import ActivationFunctionType, BuiltinOperator, TensorType
+from ai_edge_litert.tools import flatbuffer_utils
 from tuf.api.metadata import Metadata, MetaFile, Snapshot, Timestamp
 from tuf.api.serialization.json import JSONSerializer
 
@@ -301,12 +303,19 @@ def unloadable_model(lab: UpdateLab) -> Path:
 
 def litert_crashing_model(lab: UpdateLab) -> Path:
     """An int8 model whose output scale is zero (a converter's bug): LiteRT aborts the process
-    that loads it (SIGABRT, no Python exception), so only a child process may try."""
+    that loads it (SIGABRT, no Python exception), so only a child process may try.
+
+    The scale is set on the model's output tensor itself, found through the flatbuffer (another
+    tensor may share the same scale's bytes, as the skip path's sum does)."""
     bundle = lab.bundle(NEXT)
-    model = bundle / "model.tflite"
-    with ModelRunner.from_path(model) as runner:
-        scale = np.float32(runner.output_specs[0].quantization[0])
-    _patch_bytes(model, scale.tobytes(), np.float32(0.0).tobytes())
+    model_file = bundle / "model.tflite"
+    model = flatbuffer_utils.read_model(str(model_file))
+    graph = model.subgraphs[0]
+    quantization = graph.tensors[graph.outputs[0]].quantization
+    if quantization is None or quantization.scale is None or len(quantization.scale) == 0:
+        raise RuntimeError(f"the output of {model_file.name} is not quantized: no scale to zero")
+    quantization.scale = np.zeros(len(quantization.scale), dtype=np.float32)
+    flatbuffer_utils.write_model(model, str(model_file))
     _refresh_manifest(bundle)
     return bundle
 
@@ -322,35 +331,45 @@ def wrong_golden_model(lab: UpdateLab) -> Path:
 def non_finite_live_model(lab: UpdateLab) -> Path:
     """A float model that passes its smoke test but overflows to infinity on live inputs.
 
-    The bundled float twin, its hidden ReLU layer scaled up to near float32's largest (weights
-    and bias by the same factor: every unit keeps its sign) and its last layer too: an input
-    whose hidden units are all off still gives finite outputs, any other overflows. Its golden file holds such a calm window
-    from the real held-out set and the outputs this very model gives for it.
+    The bundled float twin, changed where a hidden ReLU layer feeds the next fully connected one:
+    the hidden units that a calm held-out window leaves off get their weights (and bias) scaled by
+    the same large factor (each keeps its sign, and stays finite on every held-out window), and
+    the next layer's weights from those units are set huge (set, not scaled: a freshly started
+    head may still be all zeros, as heart rate 3.0.0's is). The calm window gives the outputs it
+    gave before; a window that turns any of those units on overflows. Its golden file holds that
+    calm window and the outputs this very model gives for it.
     """
     bundle = lab.bundle(NEXT)
-    model = bundle / "model.tflite"
-    shutil.copyfile(bundle / "model_float.tflite", model)
+    model_file = bundle / "model.tflite"
+    shutil.copyfile(bundle / "model_float.tflite", model_file)
     inputs = GoldenSet.load(bundle / "golden.npz").inputs
-    hidden, head = _last_two_layers(model)
-    with warnings.catch_warnings():  # LiteRT warns that keeping every tensor is for debugging: it is
-        warnings.simplefilter("ignore")
-        interpreter = Interpreter(str(model), experimental_preserve_all_tensors=True)
-    interpreter.allocate_tensors()
-    hidden_out = [_tensor_after(interpreter, x, hidden["outputs"][0]) for x in inputs]
-    calm = [i for i, h in enumerate(hidden_out) if not np.any(h)]
-    if not calm or len(calm) == len(inputs):
-        raise RuntimeError("no held-out window with all hidden units off, or only such windows")
-    hidden_weights, hidden_bias, head_weights = (interpreter.get_tensor(i).copy() for i in (
-        hidden["inputs"][1], hidden["inputs"][2], head["inputs"][1]))
-    largest = float(np.finfo(np.float32).max) / 2  # each scaled constant stays finite
-    big = largest / max(float(np.max(np.abs(hidden_weights))), float(np.max(np.abs(hidden_bias))))
-    for values, factor in ((hidden_weights, big), (hidden_bias, big),
-                           (head_weights, largest / float(np.max(np.abs(head_weights))))):
-        _patch_bytes(model, values.tobytes(), (values.astype(np.float64) * factor).astype(np.float32).tobytes())
-    calm_inputs = inputs[calm[:1]].astype(np.float32)
-    with ModelRunner.from_path(model) as runner:
+    model = flatbuffer_utils.read_model(str(model_file))
+    hidden, head = _relu_layer_and_its_reader(model)
+    weights, bias, head_weights = (_constant(model, op, i) for op, i in ((hidden, 1), (hidden, 2), (head, 1)))
+    fed = np.stack([_tensor_after(model_file, x, hidden.inputs[0]).reshape(-1) for x in inputs]).astype(np.float64)
+    before_relu = fed @ weights.T.astype(np.float64) + (0.0 if bias is None else bias.astype(np.float64))
+    calm = int(np.argmax(np.sum(before_relu <= 0, axis=1)))  # the window leaving the most units off
+    units = before_relu[calm] <= 0
+    if not np.any(units) or not np.any(before_relu[:, units] > 0):
+        raise RuntimeError("no hidden unit that a held-out window leaves off and another turns on")
+    largest_sum = np.max(np.abs(fed) @ np.abs(weights[units]).T.astype(np.float64)
+                         + (0.0 if bias is None else np.abs(bias[units])))
+    factor = HIDDEN_SUM_CAP / largest_sum  # the unit's sums stay finite on every held-out window
+    weights[units] = (weights[units] * factor).astype(np.float32)
+    if bias is not None:
+        bias[units] = (bias[units] * factor).astype(np.float32)
+    head_weights[:, units] = HEAD_WEIGHT
+    for op, i, values in ((hidden, 1, weights), (hidden, 2, bias), (head, 1, head_weights)):
+        if values is not None:
+            _set_constant(model, op, i, values)
+    flatbuffer_utils.write_model(model, str(model_file))
+    calm_inputs = inputs[calm:calm + 1].astype(np.float32)
+    with ModelRunner.from_path(model_file) as runner:
         spec = runner.input_specs[0]
         outputs = np.stack([runner.run(x[None]) for x in calm_inputs])
+        live = [runner.run(x[None]) for x in live_inputs()]
+    if not np.all(np.isfinite(outputs)) or all(np.all(np.isfinite(o)) for o in live):
+        raise RuntimeError("the changed model is non-finite on its calm window, or finite on every live one")
     GoldenSet(calm_inputs, {"output": outputs}).save(bundle / "golden.npz")
     manifest = load_manifest(bundle / "manifest.json")
     save_manifest(dataclasses.replace(manifest, input=InputSpec(spec.name, tuple(int(d) for d in spec.shape),
@@ -359,16 +378,52 @@ def non_finite_live_model(lab: UpdateLab) -> Path:
     return bundle
 
 
-def _last_two_layers(model: Path) -> tuple[dict, dict]:
-    """The last FULLY_CONNECTED op and the one that feeds it: (hidden, head)."""
-    ops = [op for op in Interpreter(str(model))._get_ops_details()  # the public API has no op list
-           if op["op_name"] == "FULLY_CONNECTED"]
-    head = ops[-1]
-    hidden = next(op for op in ops if op["outputs"][0] == head["inputs"][0])
-    return hidden, head
+HIDDEN_SUM_CAP = 1e30  # the largest sum of |weight * input| a scaled hidden unit sees on held-out windows
+HEAD_WEIGHT = np.float32(1e30)  # times a turned-on scaled unit (1e30 x its share of the largest sum): past 3.4e38
+# unless that share is below ~3e-22; the builder checks that the live windows do overflow
 
 
-def _tensor_after(interpreter: Interpreter, x: np.ndarray, index: int) -> np.ndarray:
+def _relu_layer_and_its_reader(model) -> tuple:
+    """(hidden, head): the last FULLY_CONNECTED op fed by a FULLY_CONNECTED op with a fused ReLU."""
+    graph = model.subgraphs[0]
+    fully_connected = [op for op in graph.operators if _builtin(model, op) == BuiltinOperator.FULLY_CONNECTED]
+    producers = {op.outputs[0]: op for op in fully_connected}
+    for head in reversed(fully_connected):
+        hidden = producers.get(head.inputs[0])
+        if hidden is not None and hidden.builtinOptions.fusedActivationFunction == ActivationFunctionType.RELU:
+            return hidden, head
+    raise RuntimeError("no fully connected layer with a ReLU feeding another: nothing to make overflow")
+
+
+def _builtin(model, op) -> int:
+    code = model.operatorCodes[op.opcodeIndex]
+    return max(code.builtinCode, code.deprecatedBuiltinCode)  # the deprecated field holds codes below 127
+
+
+def _constant(model, op, position: int) -> np.ndarray | None:
+    """The float32 constant at input `position` of `op` (a copy), None when the op has none there."""
+    if position >= len(op.inputs) or op.inputs[position] < 0:
+        return None
+    tensor = model.subgraphs[0].tensors[op.inputs[position]]
+    if tensor.type != TensorType.FLOAT32:
+        raise RuntimeError(f"tensor {tensor.name!r} is not float32: not a float model")
+    if sum(t.buffer == tensor.buffer for g in model.subgraphs for t in g.tensors) != 1:
+        raise RuntimeError(f"tensor {tensor.name!r} shares its buffer: changing it would change others")
+    data = np.asarray(model.buffers[tensor.buffer].data, dtype=np.uint8)
+    return data.view(np.float32).reshape(tuple(tensor.shape)).copy()
+
+
+def _set_constant(model, op, position: int, values: np.ndarray) -> None:
+    tensor = model.subgraphs[0].tensors[op.inputs[position]]
+    model.buffers[tensor.buffer].data = np.frombuffer(values.astype(np.float32).tobytes(), dtype=np.uint8)
+
+
+def _tensor_after(model_file: Path, x: np.ndarray, index: int) -> np.ndarray:
+    """Tensor `index` (a flatbuffer index: LiteRT keeps them) once the model ran on `x`."""
+    with warnings.catch_warnings():  # LiteRT warns that keeping every tensor is for debugging: it is
+        warnings.simplefilter("ignore")
+        interpreter = Interpreter(str(model_file), experimental_preserve_all_tensors=True)
+    interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None].astype(np.float32))
     interpreter.invoke()
     return interpreter.get_tensor(index).copy()
@@ -388,13 +443,6 @@ def run_live(lab: UpdateLab, kind: str = KIND) -> LiveModelCheck:
             if check.observe(runner.run(window.reshape(runner.input_specs[0].shape))) is not None:
                 break
     return check
-
-
-def _patch_bytes(path: Path, old: bytes, new: bytes) -> None:
-    data = path.read_bytes()
-    if data.count(old) != 1:
-        raise RuntimeError(f"the bytes to patch occur {data.count(old)} times in {path.name}, not once")
-    path.write_bytes(data.replace(old, new))
 
 
 def _refresh_manifest(bundle: Path) -> ModelManifest:
