@@ -26,8 +26,8 @@ from training.convert import mirror_weights, representative, to_float_tflite, to
 from training.gate import GateResult, gate_mae
 from training.hr import model as hr_model
 from training.hr.baselines import headline
-from training.hr.dataset import (HrSplit, corpus, concat, digest, distinct_recordings,
-                                 held_out_windows, split_from, subset, training_windows)
+from training.hr.dataset import (HrSplit, corpus, digest, distinct_recordings,
+                                 held_out_windows, split_from, subset, training_windows, whole_split)
 from training.hr.fit import fit_forecaster
 from training.hr.loo import FoldResult, pooled, pooled_scores, run_fold
 from training.hr.report import hr_report
@@ -87,10 +87,7 @@ def run_hr(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0,
         split = HrSplit(_first(split.train, fold_cap), _first(split.test, max_windows or len(split.test)),
                         split.train_names, split.test_names)
         folds.append(run_fold(split, epochs, seed, lambda m, train, folder: convert(m, train, folder, seed)))
-    names = tuple(t.name for t in train_parts if len(t.windows))
-    shipped = _trim(HrSplit(concat([t.windows for t in train_parts if len(t.windows)]),
-                            concat([t.windows for t in test_parts if len(t.windows)]), names, names),
-                    max_windows)
+    shipped = _trim(whole_split(train_parts, test_parts), max_windows)
     seed_everything(seed)
     model, log = fit_forecaster(shipped.train, epochs)
     float_path, int8_path = convert(model, shipped.train, out, seed)
