@@ -94,7 +94,7 @@ def test_live_forecasts_on_a_real_ride_feed_the_coachs_insights():
     from edge_models.features.effort import work_rest_state
     from edge_models.features.hr import decode_forecast
     from edge_models.features.hr_insights import (ResponseWatch, make_forecast,
-                                                  predicted_rep_peak_bpm, time_to_recover)
+                                                  time_to_recover)
     from edge_models.features.hr_live import LiveHrWindow
 
     folder, manifest = _bundle("heart_rate")
@@ -117,7 +117,6 @@ def test_live_forecasts_on_a_real_ride_feed_the_coachs_insights():
             forecast = make_forecast(t, hr, ahead, window, live.history_s)
             watch.add_forecast(forecast)
             forecasts += 1
-            assert predicted_rep_peak_bpm(forecast) >= hr
             eta = time_to_recover(forecast, hr + 1.0)
             assert eta.seconds == 0.0  # already at or below a target above now
     assert forecasts > LIVE_CHECK_S // 2
