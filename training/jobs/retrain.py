@@ -40,6 +40,8 @@ def run_retrain(spec: RetrainSpec, sessions: SessionSource, field_model_dir: Pat
     report(0.02, f"reading the sessions of team {spec.team}")
     team = split_sessions(training_sessions(sessions, spec.team), spec.seed, spec.held_out_fraction)
     report(0.05, f"{len(team.train)} session(s) to train on, {len(team.held_out)} held out")
+    if spec.kind == "hr" and not (team.train or team.held_out):
+        raise ValueError(f"team {spec.team} has no session with heart rate of an athlete who consented to training")
     retrain = _retrain_hr if spec.kind == "hr" else _retrain_movement
     return retrain(spec, team, field_model_dir, out_dir, report)
 
