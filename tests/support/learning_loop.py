@@ -5,6 +5,8 @@ retrain through the service's API, and the laptop's update client installing wha
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -94,3 +96,83 @@ def root_installed(data_dir: Path, root_json: Path) -> bool:
 
     _run("sync", "trust-root", root_json, "--data-dir", data_dir)
     return trusted_root_path(data_dir).read_bytes() == Path(root_json).read_bytes()
+
+
+JOB_TIMEOUT_S = 600.0
+INSTALL_TIMEOUT_S = 120.0
+TRAINING_SESSIONS = 3  # sessions of the squad; the job holds one out (a seeded hash of its id)
+TRAINING_SESSION_S = 900
+CAMERA_SESSION_S = 25  # the synthetic camera runs in real time; forecasts start after ~15 s
+
+
+@dataclass
+class LoopRun:
+    """What one turn of the loop did, as the coach and the administrator see it."""
+
+    bundled_version: str  # the laptop's heart-rate model before
+    synced: bool  # every recorded session confirmed by the cloud
+    job: dict  # the job as GET /jobs/{id} answers once it finished
+    installed_version: str  # the laptop's active heart-rate model after the update check
+    forecast_versions: list[str]  # the model version of each forecast of the next recording
+    seconds: dict[str, float] = field(default_factory=dict)  # each step's wall time
+
+    @property
+    def published_version(self) -> str | None:
+        return (self.job.get("published") or {}).get("version")
+
+
+def run_loop(work: Path, data_dir: Path) -> LoopRun:
+    """Record -> label -> sync -> retrain -> gate -> publish -> install -> record again."""
+    from desktop.feedback.models import model_store
+    from desktop.sync.app_sync import AppSync
+    from desktop.sync.engine import SyncEngine, enrol
+    from tests.support.cloud import ServiceThread, settings_for
+    from tests.support.waiting import wait_until
+    from training.service.cli import main as cloud_main
+    from training.service.learning import root_file
+
+    steps = _Steps()
+    add_consenting_squad(data_dir)
+    sessions = [record(data_dir, seed=seed, duration_s=TRAINING_SESSION_S, feedback=False)
+                for seed in range(1, TRAINING_SESSIONS + 1)]
+    label(data_dir, sessions[0], 60, 120, "sprint")
+    bundled = model_store(data_dir).active("heart_rate")[1].version
+    steps.done("record")
+    with ServiceThread(settings_for(Path(work) / "cloud")) as service:
+        cloud_dir = service.settings.data_dir
+        if cloud_main(["init", "--data-dir", str(cloud_dir)]) != 0:
+            raise RuntimeError("trackside-cloud init failed")
+        install_worse_field_model(cloud_dir)
+        enrol(data_dir, service.url, service.enrol_code(TEAM), allow_http=True)
+        root_installed(data_dir, root_file(cloud_dir))
+        report = SyncEngine(data_dir).run_once()
+        synced = bool(report.sent) and not report.failed and all_synced(data_dir, sessions)
+        steps.done("sync")
+        token = device_token(data_dir)
+        job_id = start_retrain(service.url, token)["job_id"]
+        service.app.state.jobs.wait(job_id, JOB_TIMEOUT_S)
+        finished = job(service.url, token, job_id)
+        steps.done("retrain_and_publish")
+        wanted = (finished.get("published") or {}).get("version")
+        sync = AppSync(data_dir).start()  # what the window starts: the sync and the update checks
+        try:
+            if wanted:
+                wait_until(lambda: model_store(data_dir).active("heart_rate")[1].version == wanted,
+                           INSTALL_TIMEOUT_S, "the laptop to install the published model")
+        finally:
+            sync.stop()
+        steps.done("install")
+    installed = model_store(data_dir).active("heart_rate")[1].version
+    after = record(data_dir, seed=TRAINING_SESSIONS + 1, duration_s=CAMERA_SESSION_S, camera="synthetic")
+    steps.done("record_again")
+    return LoopRun(bundled, synced, finished, installed, forecast_versions(data_dir, after), steps.seconds)
+
+
+class _Steps:
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name], self._last = now - self._last, now
