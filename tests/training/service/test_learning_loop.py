@@ -123,3 +123,12 @@ def test_the_service_process_runs_a_job_without_importing_tensorflow_or_opencv(t
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=JOB_WAIT_S)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-2:] == ["failed", "[]"]  # no team Lions: it failed, in the worker
+
+
+def test_the_retrain_command_reads_the_services_uploads_and_says_why_a_job_failed(service, capsys):
+    where = ["--data-dir", str(service.settings.data_dir)]
+    assert cloud_main(["retrain", "Nobody", "--kind", "hr", "--small", *where]) == 3
+    out, err = capsys.readouterr()
+    assert "failed" in out and "Nobody" in err and "Traceback" not in err
+    assert cloud_main(["jobs", *where]) == 0
+    assert "Nobody  hr  failed" in capsys.readouterr().out
