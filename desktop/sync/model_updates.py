@@ -21,12 +21,12 @@ from pathlib import Path
 
 from cloud_client.updates import CHECK_PERIOD_S, ModelUpdates, PeriodicChecks, UpdateSource
 from edge_models.durable import write_file_atomically
+from edge_models.manifest import MODEL_KINDS
 
 logger = logging.getLogger(__name__)
 
 TRUSTED_ROOT_FILE = "update-root.json"  # in the data folder, user-only
 UPDATES_PATH = "updates/"  # the repository on the team's service: <url>/updates/metadata/, targets/
-MODEL_KINDS = ("heart_rate", "movement")
 
 
 class RootFileError(ValueError):
@@ -85,7 +85,7 @@ def updates_for(data_dir: Path) -> ModelUpdates | None:
 def start_update_checks(data_dir: Path, period_s: float = CHECK_PERIOD_S) -> PeriodicChecks | None:
     """Checks of every model kind now and every `period_s` on a thread (stop() them), or None."""
     updates = updates_for(data_dir)
-    return None if updates is None else PeriodicChecks(updates, MODEL_KINDS, period_s).start()
+    return None if updates is None else PeriodicChecks(updates, tuple(MODEL_KINDS), period_s).start()
 
 
 def live_failure_handler(data_dir: Path):

@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 REPO_DIR, KEYS_DIR, ROOT_KEY = "updates-repo", "update-keys", Path("update-root-key") / "root.key"
 UPDATES_PATH = "/updates"  # the repository's URL on the service: <url>/updates/metadata/ and /targets/
-MODEL_KINDS = {"hr": "heart_rate", "movement": "movement"}  # a job's kind -> the model's kind on laptops
 
 
 def repo_dir(data_dir: Path) -> Path:
