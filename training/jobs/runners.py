@@ -112,10 +112,12 @@ class ProcessJobRunner:
         return self.book.get(order.job_id)
 
     def _after(self, job_id: str, future: Future) -> None:
-        """A worker that died (killed, out of memory) cannot write its record: the runner does."""
-        exc = future.exception()
-        if exc is not None:
-            self.book.update(job_id, state=FAILED, error=f"the worker process died: {exc}")
+        """A job that never began, or whose worker died (killed, out of memory), cannot write its
+        record: the runner does."""
+        if future.cancelled():
+            self.book.update(job_id, state=FAILED, error="the runner was closed before the job began")
+        elif future.exception() is not None:
+            self.book.update(job_id, state=FAILED, error=f"the worker process died: {future.exception()}")
         if self._on_finished is not None:
             self._on_finished(self.book.get(job_id))
 
