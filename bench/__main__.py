@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ("bench.bench_pose", "bench.bench_models", "bench.bench_forecast", "bench.bench_pipeline", "bench.bench_ui",
-              "bench.bench_train", "bench.bench_sync")
+              "bench.bench_train", "bench.bench_sync", "bench.bench_loop")
 BENCH_TIMEOUT_S = 900  # one benchmark that has not finished by then is reported as failed
 
 

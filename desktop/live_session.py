@@ -132,9 +132,11 @@ class LiveSession:
             recorder.add_worker(self.frame_tap)
         if self.sources.feedback:
             from desktop.feedback import attach_feedback
+            from desktop.sync.model_updates import live_failure_handler
 
             self.feedback_notes = attach_feedback(recorder, data_dir, camera=camera is not None,
-                                                  on_pose=self._on_pose)
+                                                  on_pose=self._on_pose,
+                                                  on_live_failure=live_failure_handler(data_dir))
         return recorder
 
     # -- lifecycle ------------------------------------------------------------------------

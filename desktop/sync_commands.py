@@ -1,4 +1,7 @@
-"""`trackside sync enrol|status|now`: connect this laptop to the team's cloud and send what waits.
+"""`trackside sync enrol|status|now|trust-root`: connect this laptop to the team's cloud and send what waits.
+
+`trust-root FILE` installs the team's update root (root.json from the administrator, beside the
+enrolment code): without it this laptop installs no model update (never trusted on first use).
 
 All three work with no network: `status` reads only the local store; `now` says what it could
 not send and why, and keeps it for later.
@@ -27,7 +30,9 @@ def add_parser(sub) -> None:
     enrol.add_argument("--device-name", help="how the team sees this laptop (default: its host name)")
     status = s.add_parser("status", help="what waits to be sent, and the last sync")
     now = s.add_parser("now", help="send what waits, now")
-    for one in (enrol, status, now):
+    trust = s.add_parser("trust-root", help="install the team's update root (root.json from your administrator)")
+    trust.add_argument("file", type=Path, help="the team's root.json (the cloud's updates-repo/metadata/root.json)")
+    for one in (enrol, status, now, trust):
         one.add_argument("--data-dir", help="where sessions are stored (default: $TRACKSIDE_DATA_DIR, else the "
                          "user data folder, e.g. ~/.local/share/Trackside)")
         one.add_argument("--json", action="store_true", help="machine-readable output")
@@ -36,7 +41,7 @@ def add_parser(sub) -> None:
 def sync(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop.store import StoreError
 
-    handlers = {"enrol": _enrol, "status": _status, "now": _now}
+    handlers = {"enrol": _enrol, "status": _status, "now": _now, "trust-root": _trust_root}
     try:
         return handlers[args.action](args, data_dir)
     except StoreError as exc:
@@ -59,6 +64,20 @@ def _enrol(args: argparse.Namespace, data_dir: Path) -> int:
         print_json(enrolled)
     else:
         print(f"enrolled with team {enrolled['team']} at {enrolled['url']} (token kept in {enrolled['token_kept_in']})")
+    return EXIT_OK
+
+
+def _trust_root(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop.sync.model_updates import RootFileError, trust_root
+
+    try:
+        kept = trust_root(data_dir, args.file)
+    except RootFileError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print_json({"trusted_root": str(kept)})
+    else:
+        print(f"model updates from the team's cloud are now checked against {kept}")
     return EXIT_OK
 
 

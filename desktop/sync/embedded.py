@@ -94,6 +94,20 @@ def enrol_with(cloud: EmbeddedCloud, data_dir: Path, team: str = EMBEDDED_TEAM) 
     return enrol(data_dir, cloud.url, code.stdout.strip(), allow_http=True, device_name="this laptop")
 
 
+def trust_embedded_root(cloud: EmbeddedCloud, data_dir: Path) -> Path:
+    """The embedded service's update repository (made on first use), and its root of trust copied
+    into this laptop's data folder through the file system: never fetched over the network."""
+    from desktop.sync.model_updates import trust_root, trusted_root_path
+
+    root = cloud.cloud_dir / "updates-repo" / "metadata" / "root.json"
+    if not root.is_file():
+        made = cloud.admin("init")
+        if made.returncode != 0:
+            raise EmbeddedCloudError(f"the embedded update repository was not made: {made.stderr.strip()[-300:]}")
+    kept = trusted_root_path(data_dir)
+    return kept if kept.is_file() else trust_root(data_dir, root)
+
+
 class LocalCloudSync:
     """The embedded service, this laptop enrolled with it, and a background sync; see the module doc."""
 
@@ -107,6 +121,7 @@ class LocalCloudSync:
         cloud = start_embedded_cloud(data_dir, port=port)
         try:
             enrol_with(cloud, data_dir)
+            trust_embedded_root(cloud, data_dir)
         except Exception:
             cloud.stop()
             raise

@@ -6,6 +6,7 @@ import socket
 
 from desktop.store import Store
 from desktop.sync.embedded import LocalCloudSync
+from desktop.sync.model_updates import trusted_root_path
 from tests.support.cloud import record_session
 from tests.support.waiting import wait_until
 
@@ -25,6 +26,8 @@ def test_a_stopped_session_reaches_the_embedded_cloud_and_a_second_run_keeps_the
         wait_until(lambda: _synced(data_dir, session_id), 60, "the session to be synced")
         with Store.open(data_dir) as store:
             first_device = store.sync_server().device_id
+    embedded_root = data_dir / "embedded-cloud" / "updates-repo" / "metadata" / "root.json"
+    assert trusted_root_path(data_dir).read_bytes() == embedded_root.read_bytes()  # by file, not network
 
     with LocalCloudSync.start(data_dir, port=port, interval_s=3600) as cloud:
         with Store.open(data_dir) as store:

@@ -30,9 +30,12 @@ class TeamObjects:
     upload_ids: list[str] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
     athlete_refs: list[str] = field(default_factory=list)
+    job_ids: list[str] = field(default_factory=list)
+    team: str | None = None
 
     def every_id(self) -> list[str]:
-        return [self.device_id, *self.session_ids, *self.upload_ids, *self.request_ids, *self.athlete_refs]
+        return [self.device_id, *self.session_ids, *self.upload_ids, *self.request_ids, *self.athlete_refs,
+                *self.job_ids, *([self.team] if self.team else [])]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def _request(method: str, path: str, object_id: str, victim: TeamObjects) -> dic
     if path.endswith("/commit"):
         upload_id = victim.upload_ids[0] if victim.upload_ids else object_id
         return {"json": {"upload_id": upload_id, "sha256": victim.sha256s[0] if victim.sha256s else "0" * 64}}
+    if path.endswith("/retrain"):
+        return {"params": {"kind": "hr", "small": "true"}}
     if method == "PUT" and path.endswith("/labels"):
         return {"json": {"version": 99, "labels": [{"start_mono_s": 1, "end_mono_s": 2, "label": "x"}]}}
     return {}

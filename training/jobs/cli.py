@@ -43,21 +43,25 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", default=None,
                         help="run the job on this Ray cluster (e.g. ray://head:10001 or auto)")
     parser.add_argument("--store", type=Path, default=None,
-                        help="read the sessions from a laptop's data folder (until uploads are wired)")
+                        help="read the sessions from a laptop's data folder instead of the uploaded ones")
 
 
 def retrain(data_dir: Path, args: argparse.Namespace, sessions: SessionSource | None = None) -> int:
     """Run the job on a worker process (or Ray), print its progress log and verdict; exit status."""
+    return print_outcome(run_job(data_dir, args, sessions))
+
+
+def run_job(data_dir: Path, args: argparse.Namespace, sessions: SessionSource | None = None) -> JobRecord:
+    """Run the job on a worker process (or Ray) and wait for it; its final record."""
     sessions = sessions or _sessions(args)
     spec = RetrainSpec(args.team, args.kind, seed=args.seed, small=args.small)
     runner = _runner(Path(data_dir), args.ray_address)
     try:
         job = runner.submit(spec, sessions, field_model_dir(data_dir, args.team, args.kind),
                             Path(data_dir) / "runs" / args.team / args.kind)
-        record = runner.wait(job.job_id, JOB_TIMEOUT_S)
+        return runner.wait(job.job_id, JOB_TIMEOUT_S)
     finally:
         runner.close()
-    return _print_outcome(record)
 
 
 def _sessions(args: argparse.Namespace) -> SessionSource:
@@ -73,7 +77,7 @@ def _runner(data_dir: Path, ray_address: str | None):
     return RayJobRunner(jobs, ray_address) if ray_address else ProcessJobRunner(jobs)
 
 
-def _print_outcome(record: JobRecord) -> int:
+def print_outcome(record: JobRecord) -> int:
     for line in record.log:
         print(f"  {line}")
     print(f"job {record.job_id} ({record.team}, {record.kind}): {record.state}")

@@ -36,6 +36,7 @@ class JobRecord:
     finished_utc: str | None = None
     result: dict | None = None  # RetrainResult.to_dict() once finished
     error: str | None = None  # why a failed job failed
+    published: dict | None = None  # {"kind", "version"} once a passed job's model was published
 
     @property
     def finished(self) -> bool:

@@ -20,7 +20,7 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from training.jobs.records import FAILED, RUNNING, JobBook, JobRecord
 from training.jobs.sessions import SessionSource
@@ -94,8 +94,11 @@ def _order(book: JobBook, spec: RetrainSpec, sessions: SessionSource, field_mode
 class ProcessJobRunner:
     """Jobs in worker processes beside the service (spawned, so TensorFlow never loads here)."""
 
-    def __init__(self, jobs_folder: Path, max_workers: int = 1):
+    def __init__(self, jobs_folder: Path, max_workers: int = 1,
+                 on_finished: Callable[[JobRecord], None] | None = None):
+        """`on_finished(record)` runs here (a runner thread) once a job's worker is done."""
         self.book = JobBook(jobs_folder)
+        self._on_finished = on_finished
         self._pool = ProcessPoolExecutor(max_workers=max_workers,
                                          mp_context=multiprocessing.get_context("spawn"))
         self._futures: dict[str, Future] = {}
@@ -109,10 +112,14 @@ class ProcessJobRunner:
         return self.book.get(order.job_id)
 
     def _after(self, job_id: str, future: Future) -> None:
-        """A worker that died (killed, out of memory) cannot write its record: the runner does."""
-        exc = future.exception()
-        if exc is not None:
-            self.book.update(job_id, state=FAILED, error=f"the worker process died: {exc}")
+        """A job that never began, or whose worker died (killed, out of memory), cannot write its
+        record: the runner does."""
+        if future.cancelled():
+            self.book.update(job_id, state=FAILED, error="the runner was closed before the job began")
+        elif future.exception() is not None:
+            self.book.update(job_id, state=FAILED, error=f"the worker process died: {future.exception()}")
+        if self._on_finished is not None:
+            self._on_finished(self.book.get(job_id))
 
     def wait(self, job_id: str, timeout_s: float) -> JobRecord:
         future = self._futures[job_id]

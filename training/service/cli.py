@@ -4,6 +4,14 @@
     trackside-cloud teams create NAME     trackside-cloud teams list
     trackside-cloud enrol-code TEAM       (prints a one-time code for `trackside sync enrol`)
     trackside-cloud devices list TEAM     trackside-cloud devices revoke DEVICE_ID
+    trackside-cloud init                  (the update repository and its keys; the root key apart)
+    trackside-cloud publish BUNDLE_DIR    (an accepted model into the update repository)
+    trackside-cloud retrain TEAM --kind hr|movement [--small] [--ray-address A]
+    trackside-cloud jobs [ID] [--json]
+
+The update repository is served read-only at <service url>/updates/; a laptop trusts it through
+the repository's root.json (<data-dir>/updates-repo/metadata/root.json), installed beside its
+enrolment. One repository per service (see training/service/learning.py).
 
 Every command takes --data-dir and --database-url (or TRACKSIDE_CLOUD_DATA_DIR / _DATABASE_URL).
 Exit codes: 0 done, 2 bad arguments, 3 something that cannot be used (no such team, ...).
@@ -18,6 +26,7 @@ import sys
 DEFAULT_HOST = "127.0.0.1"  # loopback: a laptop's embedded service is not on the network unless asked
 DEFAULT_PORT = 8765
 EXIT_USAGE, EXIT_UNUSABLE = 2, 3
+LOOP_COMMANDS = ("init", "publish", "retrain", "jobs")
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     devices = sub.add_parser("devices", help="list and revoke devices").add_subparsers(dest="action", required=True)
     devices.add_parser("list", parents=[common]).add_argument("team")
     devices.add_parser("revoke", parents=[common]).add_argument("device_id")
+    sub.add_parser("init", parents=[common], help="create the update repository and its keys")
+    publish = sub.add_parser("publish", parents=[common], help="publish an accepted model bundle")
+    publish.add_argument("bundle_dir", help="a bundle folder (model.tflite, manifest.json, golden.npz)")
+    publish.add_argument("--team", help="accepted for the record: one repository serves the service's teams")
+    from training.jobs.cli import add_retrain_arguments
+
+    add_retrain_arguments(sub.add_parser("retrain", parents=[common], help="run one retraining job now"))
+    jobs = sub.add_parser("jobs", parents=[common], help="the retraining jobs, or one job's log")
+    jobs.add_argument("job_id", nargs="?")
+    jobs.add_argument("--json", action="store_true")
     return parser
 
 
@@ -55,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command in LOOP_COMMANDS:
+        return _learning_loop(settings, args)
     try:
         return _admin(settings, args)
     except (LookupError, ValueError) as exc:
@@ -111,6 +132,31 @@ def _announce_port(server) -> None:
                 print(f"serving http://{host}:{port}", flush=True)
 
     server.startup = startup_then_print
+
+
+def _learning_loop(settings, args) -> int:
+    """The update repository and the retraining jobs (training/service/learning.py)."""
+    from pathlib import Path
+
+    from training.jobs import cli as jobs_cli
+    from training.service import learning
+
+    data_dir = Path(settings.data_dir)
+    if args.command == "init":
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return learning.init_updates(data_dir)
+    if args.command == "publish":
+        return learning.publish_bundle(data_dir, Path(args.bundle_dir))
+    if args.command == "jobs":
+        return jobs_cli.show_jobs(data_dir, args.job_id, as_json=args.json)
+    sessions = None if args.store else learning.ServiceSessionSource(settings.database_url, settings.blob_dir)
+    record = jobs_cli.run_job(data_dir, args, sessions=sessions)
+    status = jobs_cli.print_outcome(record)
+    if status == 0:
+        version = learning.publish_if_passed(data_dir, record)
+        print(f"  published {version}" if version else "  not published: no update repository "
+              "(`trackside-cloud init`)")
+    return status
 
 
 def _admin(settings, args) -> int:

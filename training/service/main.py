@@ -6,13 +6,15 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from cloud_client.protocol import API_PREFIX
 from training.service import db as database
-from training.service.api.routes import deletions, devices, enrol, sessions, uploads
+from training.service.api.routes import deletions, devices, enrol, jobs, sessions, uploads
 from training.service.blobs import LocalFolderBlobs
 from training.service.core.config import Settings
 from training.service.errors import ApiError, api_error_handler
+from training.service.learning import UPDATES_PATH, ServiceJobs, repo_dir
 from training.service.uploads import RunningHashes, expire_uploads
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (devices, enrol, uploads, sessions, deletions):
+    for module in (devices, enrol, uploads, sessions, deletions, jobs):
         router.include_router(module.router)
     return router
 
@@ -32,10 +34,12 @@ def create_app(settings: Settings) -> FastAPI:
     database.migrate(engine)
 
     hashes = RunningHashes()
+    jobs = ServiceJobs(settings.data_dir, settings.database_url, settings.blob_dir)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        jobs.close()
         hashes.close()
         engine.dispose()
 
@@ -50,9 +54,23 @@ def create_app(settings: Settings) -> FastAPI:
         logger.info("dropped %d expired or orphaned uploads", expired)
     app.state.blobs = LocalFolderBlobs(settings.blob_dir)
     app.state.hashes = hashes
+    app.state.jobs = jobs
     app.add_exception_handler(ApiError, api_error_handler)
     app.include_router(api_router())
+    mount_updates(app, settings)
     return app
+
+
+def mount_updates(app: FastAPI, settings: Settings) -> None:
+    """The signed update repository, read-only, at /updates/ (metadata/ and targets/).
+
+    Served without a device token: every file is checked by the laptop's TUF client against the
+    root of trust it already holds, and a model is no athlete's data. Empty until
+    `trackside-cloud init` (a laptop then hears "not found" and keeps its model).
+    """
+    folder = repo_dir(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    app.mount(UPDATES_PATH, StaticFiles(directory=folder), name="updates")
 
 
 def app_from_env() -> FastAPI:

@@ -43,16 +43,16 @@ def perturbed_copy(source_dir: Path, target_dir: Path, bias_offset: int) -> Path
     model = flatbuffer_utils.read_model(str(path))
     graph = model.subgraphs[0]
     codes = [flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) for op in graph.operators]
-    biased = [op for op, code in zip(graph.operators, codes)
-              if code == "FULLY_CONNECTED" and len(op.inputs) > 2 and op.inputs[2] >= 0]
-    for op in biased:
+    with_bias = [op for op, code in zip(graph.operators, codes)
+                 if code == "FULLY_CONNECTED" and len(op.inputs) > 2 and op.inputs[2] >= 0]  # -1: no bias
+    if not with_bias:
+        raise ValueError(f"{path} has no fully connected layer with a bias to push off")
+    for op in with_bias:
         buffer = model.buffers[graph.tensors[op.inputs[2]].buffer]
         if buffer.data is None:
             continue  # a bias computed at run time: nothing stored to push off
         bias = np.frombuffer(bytes(buffer.data), dtype=np.int32) + np.int32(bias_offset)
         buffer.data = np.frombuffer(bias.tobytes(), dtype=np.uint8)
-    if not biased:
-        raise RuntimeError("no fully connected layer with a stored bias to make the field model worse")
     flatbuffer_utils.write_model(model, str(path))
     return target_dir
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from tests.support.bola import fake_sha256, populate, walk
+from training.jobs.records import JobBook
 
 
 def test_team_a_gets_403_or_404_on_every_endpoint_for_every_object_of_team_b(service, enrol_device, bundle):
@@ -14,6 +15,8 @@ def test_team_a_gets_403_or_404_on_every_endpoint_for_every_object_of_team_b(ser
     victim = populate(team_b, team_b.token, team_b.device_id, [(first_id, first), (second_id, second)],
                       athlete_ref_to_erase=second.athlete_refs[0],
                       open_upload=(str(uuid.uuid4()), 1000, fake_sha256("open")))
+    victim.team = "Tigers"
+    victim.job_ids.append(JobBook(service.settings.data_dir / "jobs").new("Tigers", "hr").job_id)
     b_before = (team_b.session(first_id), team_b.upload_offset(victim.upload_ids[0]))
 
     checks = walk(service.app, service.url, team_a.token, victim)

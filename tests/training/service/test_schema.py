@@ -21,7 +21,7 @@ def test_the_openapi_schema_lists_every_operation_with_its_refusals(service):
     paths = service.app.openapi()["paths"]
     operations = {(method.upper(), path): op for path, ops in paths.items() for method, op in ops.items()}
     open_to_all = {("GET", "/v1/health"), ("POST", "/v1/enrol")}
-    assert len(operations) == 14
+    assert len(operations) == 16
     for key, op in operations.items():
         statuses = set(op["responses"])
         if key not in open_to_all:
@@ -30,6 +30,7 @@ def test_the_openapi_schema_lists_every_operation_with_its_refusals(service):
             assert "404" in statuses, key
     assert {"409", "413", "460"} <= set(operations[("PATCH", "/v1/uploads/{upload_id}")]["responses"])
     assert {"409", "422"} <= set(operations[("POST", "/v1/sessions/{session_id}/commit")]["responses"])
+    assert {"202", "422"} <= set(operations[("POST", "/v1/teams/{team}/retrain")]["responses"])
 
 
 def test_the_service_starts_without_tensorflow():

@@ -84,3 +84,15 @@ class DeviceOut(BaseModel):
 class ErrorOut(BaseModel):
     error: str
     detail: str
+
+
+class JobOut(BaseModel):
+    job_id: str
+    team: str
+    kind: str = Field(description="hr or movement")
+    state: str = Field(description="queued, running, succeeded, rejected or failed")
+    progress: float = Field(description="0-1")
+    log: list[str] = Field(description="the newest lines of the job's log")
+    error: str | None = None
+    gate: str | None = Field(default=None, description="the double gate's verdict in numbers, once finished")
+    published: dict | None = Field(default=None, description="{kind, version} once the model was published")
