@@ -155,20 +155,22 @@ def _merge(*parts: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
 
 
 def hr_recomputed(folder: Path) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """(the shipped pair's figures keyed as in the manifest, baseline lines)."""
-    from edge_models.recordings import distinct_real_recordings
+    """(the shipped pair's figures keyed as in the manifest, baseline lines), on the very corpus
+    and windows the training run used (`training.hr.pipeline.run_hr`)."""
     from training.hr.baselines import Ridge, headline, persistence
-    from training.hr.dataset import (all_recordings, concat, distinct_recordings, held_out_windows,
-                                     leave_out, recording_folds)
+    from training.hr.dataset import (concat, corpus, held_out_windows, split_from, training_windows,
+                                     whole_split)
     from training.hr.pipeline import CHECK_RECORDING
 
-    recordings = distinct_recordings(distinct_real_recordings())
-    seen = all_recordings(recordings).test
+    recordings = corpus()
+    train_parts = [training_windows(r) for r in recordings]
+    test_parts = [held_out_windows(r) for r in recordings]
+    seen = whole_split(train_parts, test_parts).test
     parts = [_per_engine(folder, lambda p: headline(p, seen), seen.inputs, "seen_")]
-    for recording in (r for r in recordings if r.name == CHECK_RECORDING):
-        check = held_out_windows(recording).windows
+    for check in (t.windows for t in test_parts if t.name == CHECK_RECORDING):
         parts.append(_per_engine(folder, lambda p: headline(p, check), check.inputs, "seen_check_"))
-    splits = [leave_out(recordings, name) for name in recording_folds(recordings)]
+    folds = [t.name for t in test_parts if (~t.windows.cold_start).any()]  # as run_hr chooses them
+    splits = [split_from(train_parts, test_parts, name) for name in folds]
     held_out = concat([s.test for s in splits])
     baselines = {"persistence": headline(persistence(held_out), held_out),
                  "ar": headline(np.concatenate([Ridge.fit(s.train).predict(s.test) for s in splits]), held_out),
