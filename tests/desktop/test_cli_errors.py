@@ -80,6 +80,7 @@ BAD_INPUTS = [
     (["sync", "enrol", "ftp://cloud.example.org", "ABC", "--data-dir", "{data}"], EXIT_USAGE, "ftp://"),
     (["sync", "status", "--data-dir", "{damaged}"], EXIT_UNUSABLE, "not a database"),
     (["sync", "now", "--data-dir", "{empty}"], EXIT_UNUSABLE, "no Trackside data"),
+    (["sync", "trust-root", "{file}", "--data-dir", "{data}"], EXIT_UNUSABLE, "a-file"),
     # record
     (["record", "--hr", "sim:1"], EXIT_USAGE, "--headless"),
     (["record", "--headless"], EXIT_USAGE, "nothing to record"),
