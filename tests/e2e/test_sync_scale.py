@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,18 +10,13 @@ from cloud_client.client import CloudClient, Refused
 from desktop.store import Store
 from desktop.sync.bundle import build_bundle
 from tests.support.cloud import ServiceProcess, record_session
-from tests.support.postgres import PostgresCluster, PostgresUnavailable
+from tests.support.postgres import running_cluster
 
 
 @pytest.fixture(scope="module")
 def postgres():
-    try:
-        with PostgresCluster() as cluster:
-            yield cluster
-    except PostgresUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
+    with running_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ for local connections (nothing outside this machine can reach it).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -18,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 
 UNPRIVILEGED_USER = "nobody"
 START_TIMEOUT_S = 60
@@ -83,3 +85,14 @@ class PostgresCluster:
         with psycopg.connect(self.admin_url(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.admin_url(name)
+
+
+@contextlib.contextmanager
+def running_cluster():
+    """A PostgreSQL cluster for a test fixture; one that cannot start fails the tests that need it
+    (`make test` installs Debian's postgresql: a machine without it must not pass by skipping)."""
+    try:
+        with PostgresCluster() as cluster:
+            yield cluster
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL could not start: {exc} (`make test` installs it)", pytrace=False)

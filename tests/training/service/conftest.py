@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from tests.support.cloud import ServiceThread, settings_for
-from tests.support.postgres import PostgresCluster, PostgresUnavailable
+from tests.support.postgres import running_cluster
 
 
 @pytest.fixture(scope="session")
 def postgres():
-    try:
-        with PostgresCluster() as cluster:
-            yield cluster
-    except PostgresUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
+    with running_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
