@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 EMBEDDED_DIR_NAME = "embedded-cloud"
 EMBEDDED_PORT = 8765  # fixed, so the laptop's enrolment (address and token) works again next run
 EMBEDDED_TEAM = "Trackside"
+AUTO_RETRAIN_AFTER = 1  # the demo's cloud retrains (a small job) after each newly labelled session
 START_TIMEOUT_S = 60.0  # migrations and imports on a slow laptop
 LAST_SYNC_TIMEOUT_S = 120.0  # the pass when the app closes: a session of a few hundred MB on loopback
 ADMIN_TIMEOUT_S = 60.0
@@ -68,7 +69,7 @@ def start_embedded_cloud(data_dir: Path, *, port: int = EMBEDDED_PORT) -> Embedd
     cloud_dir = Path(data_dir) / EMBEDDED_DIR_NAME
     cloud_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "training.service.cli", "serve", "--data-dir", str(cloud_dir), "--host",
-               "127.0.0.1", "--port", str(port)]
+               "127.0.0.1", "--port", str(port), "--auto-retrain-after", str(AUTO_RETRAIN_AFTER), "--small-jobs"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     line = process.stdout.readline()  # "serving http://127.0.0.1:PORT" once it listens; "" if it died

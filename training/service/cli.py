@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from dataclasses import replace
 
 DEFAULT_HOST = "127.0.0.1"  # loopback: a laptop's embedded service is not on the network unless asked
 DEFAULT_PORT = 8765
@@ -41,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (printed)")
     serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
+    serve.add_argument("--auto-retrain-after", type=int, default=None, metavar="N",
+                       help="start a heart-rate job by itself after N new labelled sessions of a team (default: never)")
+    serve.add_argument("--small-jobs", action="store_true", help="jobs started by themselves are small and quick")
     teams = sub.add_parser("teams", help="create and list teams").add_subparsers(dest="action", required=True)
     teams.add_parser("create", parents=[common]).add_argument("name")
     teams.add_parser("list", parents=[common])
@@ -88,6 +93,10 @@ def _serve(settings, args) -> int:
 
     from training.service.main import create_app
 
+    if args.auto_retrain_after is not None:  # the environment carries it to --workers processes too
+        os.environ["TRACKSIDE_CLOUD_AUTO_RETRAIN_AFTER"] = str(args.auto_retrain_after)
+        os.environ["TRACKSIDE_CLOUD_AUTO_RETRAIN_SMALL"] = "1" if args.small_jobs else "0"
+        settings = replace(settings, auto_retrain_after=args.auto_retrain_after, auto_retrain_small=args.small_jobs)
     if args.workers > 1:
         return _serve_workers(settings, args)
     app = create_app(settings)

@@ -143,6 +143,7 @@ class ServiceJobs:
         self.book = JobBook(self.data_dir / "jobs")
         self._runner = None
         self._lock = threading.Lock()
+        self._policy_lock = threading.Lock()
         self._published: dict[str, threading.Event] = {}  # set once a finished job is handled
 
     def start(self, team: str, kind: str, small: bool = False, seed: int = 0) -> JobRecord:
@@ -156,6 +157,31 @@ class ServiceJobs:
                                          self.data_dir / "runs" / team / kind)
             self._published.setdefault(record.job_id, threading.Event())
             return record
+
+    def consider(self, team: str, after_sessions: int, small: bool) -> None:
+        """Start a heart-rate job for `team` by itself once `after_sessions` new labelled,
+        training-consented sessions have arrived since its last job (0: never). Reading the team's
+        sessions can take a while: it runs on a thread of its own, never in the request."""
+        if after_sessions > 0:
+            threading.Thread(target=self._consider, args=(team, after_sessions, small),
+                             name="retrain-policy", daemon=True).start()
+
+    def _consider(self, team: str, after_sessions: int, small: bool) -> None:
+        from training.jobs.policy import should_retrain
+
+        try:
+            with self._policy_lock:  # two commits at once must not start two jobs
+                jobs = [r for r in self.book.all() if r.team == team and r.kind == "hr"]
+                if any(not r.finished for r in jobs):
+                    return  # one job at a time per team
+                last_utc = max((r.created_utc for r in jobs), default=None)
+                if not should_retrain(list(self._sessions.sessions(team)), last_utc, after_sessions):
+                    return
+                record = self.start(team, "hr", small=small)
+            logger.info("job %s started by itself for team %s: %d new labelled session(s)", record.job_id, team,
+                        after_sessions)
+        except Exception:  # the policy must never take the service down; the next commit tries again
+            logger.exception("the retraining policy failed for team %s", team)
 
     def wait(self, job_id: str, timeout_s: float) -> JobRecord:
         """Block until the job's worker is done and a passed job is published (or `timeout_s`)."""

@@ -132,3 +132,39 @@ def test_the_retrain_command_reads_the_services_uploads_and_says_why_a_job_faile
     assert "failed" in out and "Nobody" in err and "Traceback" not in err
     assert cloud_main(["jobs", *where]) == 0
     assert "Nobody  hr  failed" in capsys.readouterr().out
+
+
+def test_enough_new_labelled_sessions_start_a_job_by_itself_and_none_before(tmp_path):
+    """The service's policy: with `auto_retrain_after=2`, the first labelled session starts nothing,
+    the second starts one small heart-rate job for that team."""
+    import threading
+
+    from cloud_client.client import CloudClient
+    from desktop.store import Store
+    from desktop.sync.bundle import build_bundle
+    from tests.support.cloud import ServiceThread, record_session, settings_for
+    from tests.support.waiting import wait_until
+    from training.jobs.records import JobBook
+
+    settings = settings_for(tmp_path / "cloud", None, auto_retrain_after=2, auto_retrain_small=True)
+    with ServiceThread(settings) as service:
+        with CloudClient(service.url, allow_http=True) as anonymous:
+            enrolled = anonymous.enrol(service.enrol_code("Lions"), "laptop")
+        book = JobBook(settings.data_dir / "jobs")
+        with CloudClient(service.url, enrolled["token"], allow_http=True) as client, \
+                Store.open(tmp_path / "laptop") as store:
+            store.add_athlete("Ana", 190, 50, consent=True, consent_cloud=True, consent_training=True)
+            for n in range(2):
+                recorded = record_session(store, athletes={"Ana": True}, seed=n)
+                built = build_bundle(store, recorded.session_id)
+                client.upload_bundle(recorded.session_id, built.path, built.sha256)
+                client.put_labels(recorded.session_id, 1, [{"start_mono_s": 101.0, "end_mono_s": 105.0,
+                                                            "label": "sprint"}])
+                if n == 0:  # the policy runs on threads of its own: let them decide, then look
+                    wait_until(lambda: not any(t.name == "retrain-policy" for t in threading.enumerate()), 30,
+                               "the policy to decide")
+                    assert book.all() == []  # one new labelled session: not enough
+            wait_until(lambda: len(book.all()) == 1, JOB_WAIT_S, "a job started by itself")
+        (job,) = book.all()
+        assert (job.team, job.kind) == ("Lions", "hr")
+        service.app.state.jobs.wait(job.job_id, JOB_WAIT_S)  # nothing left running when the service stops

@@ -20,6 +20,8 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     enrol_code_ttl_s: int = DEFAULT_ENROL_CODE_TTL_S
     commit_lease_s: float = COMMIT_LEASE_S
+    auto_retrain_after: int = 0  # new labelled, training-consented sessions that start a heart-rate job; 0: never
+    auto_retrain_small: bool = False  # such jobs in their small, quick form (the embedded cloud's demo)
 
     @property
     def blob_dir(self) -> Path:
@@ -36,7 +38,8 @@ def sqlite_url(data_dir: Path) -> str:
 
 def load_settings(data_dir: str | Path | None = None, database_url: str | None = None,
                   max_upload_bytes: int | None = None) -> Settings:
-    """Settings from TRACKSIDE_CLOUD_DATA_DIR, _DATABASE_URL, _MAX_UPLOAD_BYTES, _COMMIT_LEASE_S and the arguments."""
+    """Settings from TRACKSIDE_CLOUD_DATA_DIR, _DATABASE_URL, _MAX_UPLOAD_BYTES, _COMMIT_LEASE_S,
+    _AUTO_RETRAIN_AFTER, _AUTO_RETRAIN_SMALL and the arguments."""
     folder = data_dir or os.environ.get(ENV_PREFIX + "DATA_DIR")
     if not folder:
         raise ValueError(f"no data folder: give --data-dir or set {ENV_PREFIX}DATA_DIR")
@@ -47,7 +50,13 @@ def load_settings(data_dir: str | Path | None = None, database_url: str | None =
     if cap:
         settings = replace(settings, max_upload_bytes=int(cap))
     lease = os.environ.get(ENV_PREFIX + "COMMIT_LEASE_S")
-    return replace(settings, commit_lease_s=float(lease)) if lease else settings
+    if lease:
+        settings = replace(settings, commit_lease_s=float(lease))
+    after = os.environ.get(ENV_PREFIX + "AUTO_RETRAIN_AFTER")
+    if after:
+        settings = replace(settings, auto_retrain_after=int(after),
+                           auto_retrain_small=os.environ.get(ENV_PREFIX + "AUTO_RETRAIN_SMALL") == "1")
+    return settings
 
 
 def _psycopg3(url: str) -> str:

@@ -31,7 +31,7 @@ def _job_out(record: JobRecord) -> JobOut:
                   gate=(record.result or {}).get("gate", {}).get("reason"), published=record.published)
 
 
-def _team_name(db, device) -> str:
+def team_name(db, device) -> str:
     return db.get(Team, device.team_id).name
 
 
@@ -40,7 +40,7 @@ def _team_name(db, device) -> str:
 def start_retrain(team: str, device: CurrentDevice, db: DbSession, jobs: JobsDep,
                   kind: Annotated[str, Query(description=f"one of {', '.join(KINDS)}")],
                   small: bool = False) -> JobOut:
-    if team != _team_name(db, device):
+    if team != team_name(db, device):
         raise NotFound("no such team")
     try:
         return _job_out(jobs.start(team, kind, small=small))
@@ -54,6 +54,6 @@ def get_job(job_id: str, device: CurrentDevice, db: DbSession, jobs: JobsDep) ->
         record = jobs.book.get(job_id)
     except KeyError:
         raise NotFound("no such job") from None
-    if record.team != _team_name(db, device):
+    if record.team != team_name(db, device):
         raise NotFound("no such job")
     return _job_out(record)

@@ -11,6 +11,7 @@ from cloud_client.protocol import HEADER_IDEMPOTENCY_KEY
 from cloud_client.protocol import LabelRecord as LabelMessage
 from training.service import ingest, labels
 from training.service.api.deps import BlobsDep, CurrentDevice, DbSession, HashesDep, SessionMakerDep, SettingsDep
+from training.service.api.routes.jobs import JobsDep, team_name
 from training.service.api.schemas import CommitIn, ErrorOut, LabelsIn, LabelsOut, SessionAnswerOut, SessionOut
 from training.service.errors import NotFound
 from training.service.models import CloudSession, LabelRecord, SessionAthlete, SessionPart
@@ -24,11 +25,13 @@ _ERRORS = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}}
                                          "upload is incomplete"},
                         422: {"model": ErrorOut, "description": "another hash, or a bundle that fails the checks"}})
 def commit(session_id: str, body: CommitIn, device: CurrentDevice, make_db: SessionMakerDep, blobs: BlobsDep,
-           settings: SettingsDep, hashes: HashesDep,
+           settings: SettingsDep, hashes: HashesDep, db: DbSession, jobs: JobsDep,
            idempotency_key: str | None = Header(default=None, alias=HEADER_IDEMPOTENCY_KEY,
                                                 description="optional; the session id and hash are the key")) -> dict:
-    return ingest.commit_session(make_db, blobs, settings, hashes, device, session_id, body.upload_id, body.sha256,
-                                 lease_s=settings.commit_lease_s)
+    answer = ingest.commit_session(make_db, blobs, settings, hashes, device, session_id, body.upload_id, body.sha256,
+                                   lease_s=settings.commit_lease_s)
+    jobs.consider(team_name(db, device), settings.auto_retrain_after, settings.auto_retrain_small)
+    return answer
 
 
 @router.get("", response_model=list[SessionOut], responses={401: {"model": ErrorOut}})
@@ -53,9 +56,12 @@ def _session_out(db, session: CloudSession) -> SessionOut:
 @router.put("/{session_id}/labels", response_model=LabelsOut,
             responses={**_ERRORS, 409: {"model": ErrorOut, "description": "a newer version is in"},
                        422: {"model": ErrorOut}})
-def put_labels(session_id: str, body: LabelsIn, device: CurrentDevice, db: DbSession) -> dict:
-    return labels.put_labels(db, device, LabelMessage(session_id=session_id, version=body.version,
-                                                      labels=body.labels))
+def put_labels(session_id: str, body: LabelsIn, device: CurrentDevice, db: DbSession, settings: SettingsDep,
+               jobs: JobsDep) -> dict:
+    answer = labels.put_labels(db, device, LabelMessage(session_id=session_id, version=body.version,
+                                                        labels=body.labels))
+    jobs.consider(team_name(db, device), settings.auto_retrain_after, settings.auto_retrain_small)
+    return answer
 
 
 @router.get("/{session_id}/labels", response_model=LabelsOut, responses=_ERRORS)
