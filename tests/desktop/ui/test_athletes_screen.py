@@ -95,8 +95,9 @@ def test_a_strap_found_by_a_scan_is_paired_to_the_chosen_athlete(qtbot, data_dir
         qtbot.keyClick(screen, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # scan
         qtbot.waitUntil(lambda: len(screen.found_straps()) == 2, timeout=WAIT_MS)
         qtbot.keyClick(screen, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # stop the scan
-        qtbot.waitUntil(lambda: not screen.scanning, timeout=WAIT_MS)
-    assert "Found 2 strap(s)" in screen.strap_status.text()
+        # the scan's thread ends first; its result reaches the window on the Qt thread after that
+        qtbot.waitUntil(lambda: "Found 2 strap(s)" in screen.strap_status.text(), timeout=WAIT_MS)
+    assert not screen.scanning and screen.scan_button.text() == "Scan (Ctrl+B)"
 
     screen.select_athlete("Ben")
     garmin = [s.name for s in screen.found_straps()].index("Garmin HRM B")
