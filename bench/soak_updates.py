@@ -27,24 +27,23 @@ def _held(lab, record, status: str, expect: str) -> bool:
             and lab.active_model_runs())
 
 
+def _count_held(cases, play, status: str, failure: str) -> int:
+    """How many of `cases`, each played on a fresh lab, ended in `status` with the old model kept."""
+    held = 0
+    for case in cases:
+        lab, tmp = new_lab()
+        with tmp, lab:
+            record = play(lab, case)
+            ok = _held(lab, record, status, case.expect)
+        held += ok
+        if not ok:
+            logger.error("%s: %s -> %s", failure, case.name, describe(record))
+    return held
+
+
 def run_update_soak() -> dict[str, int]:
-    refused = rolled_back = 0
-    for attack in ATTACKS:
-        lab, tmp = new_lab()
-        with tmp, lab:
-            record = play_attack(lab, attack)
-            ok = _held(lab, record, REFUSED, attack.expect)
-        refused += ok
-        if not ok:
-            logger.error("attack not refused: %s -> %s", attack.name, describe(record))
-    for bad in BAD_MODELS:
-        lab, tmp = new_lab()
-        with tmp, lab:
-            record = play_bad_model(lab, bad)
-            ok = _held(lab, record, ROLLED_BACK, bad.expect)
-        rolled_back += ok
-        if not ok:
-            logger.error("bad model not rolled back: %s -> %s", bad.name, describe(record))
+    refused = _count_held(ATTACKS, play_attack, REFUSED, "attack not refused")
+    rolled_back = _count_held(BAD_MODELS, play_bad_model, ROLLED_BACK, "bad model not rolled back")
     return {"update.attacks_tried": len(ATTACKS), "update.attacks_refused": refused,
             "update.bad_models_published": len(BAD_MODELS), "update.bad_models_rolled_back": rolled_back}
 
