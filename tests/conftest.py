@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import threading
 
@@ -10,6 +11,27 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 THREAD_LEAK_GRACE_S = 5.0  # how long a finished test's threads get to end before it fails
+# A test still running after this long is hung, possibly in C code where pytest-timeout's signal (300 s,
+# pyproject.toml) never reaches Python: every thread's stack is written to the real stderr and the run
+# ends at once, instead of CI waiting out its whole budget without a word.
+HANG_S = float(os.environ.get("TRACKSIDE_TEST_HANG_S", "420"))
+_hang_report = None
+
+
+def pytest_configure(config):
+    global _hang_report
+    _hang_report = os.fdopen(os.dup(2), "w")  # fd 2 itself is captured while a test runs
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _hang_report is not None:
+        _hang_report.write("")  # nothing buffered ahead of the stacks
+        faulthandler.dump_traceback_later(HANG_S, exit=True, file=_hang_report)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
