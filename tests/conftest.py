@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import shutil
+import tempfile
 import threading
 
 import pytest
@@ -21,12 +23,17 @@ _hang_report = None
 def pytest_configure(config):
     global _hang_report
     _hang_report = os.fdopen(os.dup(2), "w")  # fd 2 itself is captured while a test runs
+    # No test (nor a process it starts) ever reads or writes the real user's data folder: a
+    # command run without --data-dir lands in a folder of this run, removed at its end.
+    home = tempfile.mkdtemp(prefix="trackside-test-home-")
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+    os.environ["XDG_DATA_HOME"] = home
+    os.environ.pop("TRACKSIDE_DATA_DIR", None)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     if _hang_report is not None:
-        _hang_report.write("")  # nothing buffered ahead of the stacks
         faulthandler.dump_traceback_later(HANG_S, exit=True, file=_hang_report)
     try:
         yield

@@ -50,9 +50,7 @@ class LiveScreen(QWidget):
         self.clock = clock
         self.session: LiveSession | None = None
         self.board = LiveBoard(clock=clock)
-        self.bridge = RecorderBridge(self)
-        self.bridge.event_received.connect(self._on_event)
-        self.bridge.task_finished.connect(self._on_task_finished)
+        self.bridge = RecorderBridge(self, self._on_event, self._on_task_finished)
         self.stall_watch = StallWatch(self)
         self.replay: ReplayCursor | None = None
         self._replay_source: ReplaySource | None = None
@@ -192,7 +190,7 @@ class LiveScreen(QWidget):
             except Exception as exc:  # shown to the coach; the window stays usable
                 logger.exception("%s failed", name)
                 result = exc
-            self.bridge.task_finished.emit(name, result)
+            self.bridge.task_finished(name, result)
         thread = threading.Thread(target=run, name=f"ui-{name}", daemon=True)
         self._background.append(thread)
         thread.start()

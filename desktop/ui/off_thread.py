@@ -1,8 +1,11 @@
-"""Run a Qt-free call on a worker thread and hand its result to the Qt thread by a signal.
+"""Hand work between worker threads and the Qt thread without racing a widget's deletion.
 
-The work never touches a widget; the callbacks run on the Qt thread. The relay that carries the
-result is a child of the widget that asked: if that widget is gone by the time the work ends, the
-result is dropped (logged), never delivered to a deleted widget.
+Worker threads never emit on a widget or on anything a widget owns: a window that closes deletes
+its children on the Qt thread, and a signal emitted on an object while another thread destroys it
+is undefined behaviour in Qt (a crash, or a deadlock between Qt's connection lock and Python's
+GIL that no Python timeout can break). Instead every hand-over goes through one `_Hub`, made on
+the Qt thread and never deleted: a worker posts a call to it, and the Qt thread runs that call only
+if the widget it is for still exists.
 """
 
 from __future__ import annotations
@@ -11,51 +14,71 @@ import logging
 import threading
 from typing import Any, Callable
 
-from desktop.ui.qt import QObject, Signal, Slot
+from desktop.ui.qt import QCoreApplication, QObject, QThread, Signal, Slot, is_alive
 
 logger = logging.getLogger(__name__)
 
 _NOTHING = object()
 
 
-class _Relay(QObject):
-    done = Signal(object, object)  # (result, error)
+class _Hub(QObject):
+    posted = Signal(object)  # a call of no arguments, run on the Qt thread
 
-    def __init__(self, owner: QObject, on_result: Callable[[Any], None],
-                 on_error: Callable[[Exception], None] | None):
-        super().__init__(owner)
-        self._on_result, self._on_error = on_result, on_error
-        self.done.connect(self._deliver)  # queued: emitted on the worker, received on the Qt thread
+    def __init__(self):
+        super().__init__()  # no parent: it lives as long as this module
+        self.posted.connect(self._run)  # queued when posted from another thread
 
-    @Slot(object, object)
-    def _deliver(self, result: object, error: object) -> None:
+    @Slot(object)
+    def _run(self, call: Callable[[], None]) -> None:
         try:
-            if error is None:
-                self._on_result(result)
-            elif self._on_error is not None:
-                self._on_error(error)
-            else:
-                logger.error("background work failed: %s", error)
-        finally:
-            self.deleteLater()
+            call()
+        except Exception:  # a slot that raises would only print to stderr; say where it came from
+            logger.exception("a result handed to the window failed")
+
+
+_hub: _Hub | None = None
+
+
+def install_hub() -> None:
+    """Make the hub on the Qt thread (idempotent); called before any worker can post."""
+    global _hub
+    if _hub is None:
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is not app.thread():
+            raise RuntimeError("the hub must be made on the Qt thread")
+        _hub = _Hub()
+
+
+def post_to_qt(owner: QObject, call: Callable[[], None]) -> None:
+    """From any thread: run `call()` on the Qt thread, unless `owner` has been deleted by then."""
+    if _hub is None:
+        raise RuntimeError("install_hub() first, on the Qt thread")
+
+    def deliver() -> None:
+        if is_alive(owner):
+            call()
+        else:
+            logger.debug("a result for a closed widget was dropped")
+    _hub.posted.emit(deliver)
 
 
 def run_off_thread(owner: QObject, work: Callable[[], Any], on_result: Callable[[Any], None],
                    on_error: Callable[[Exception], None] | None = None, name: str = "ui-worker") -> threading.Thread:
-    """Start `work()` on a new thread; `on_result(value)` or `on_error(exc)` then runs on the Qt thread."""
-    relay = _Relay(owner, on_result, on_error)
+    """Start `work()` on a new thread; `on_result(value)` or `on_error(exc)` then runs on the Qt thread
+    (neither runs if `owner` is gone by then)."""
+    install_hub()
 
     def main() -> None:
-        result, error = _NOTHING, None
         try:
             result = work()
         except Exception as exc:  # handed to the Qt thread, which shows it to the coach
             logger.debug("background work %s failed", name, exc_info=True)
-            error = exc
-        try:
-            relay.done.emit(None if result is _NOTHING else result, error)
-        except RuntimeError:  # the widget that asked is gone
-            logger.debug("%s finished after its widget was closed; result dropped", name)
+            if on_error is not None:
+                post_to_qt(owner, lambda error=exc: on_error(error))
+            else:
+                post_to_qt(owner, lambda error=exc: logger.error("background work %s failed: %s", name, error))
+            return
+        post_to_qt(owner, lambda: on_result(result))
 
     thread = threading.Thread(target=main, name=name, daemon=True)
     thread.start()

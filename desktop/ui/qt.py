@@ -6,7 +6,7 @@ import contract in pyproject.toml can say exactly where PySide6 may appear.
 
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: F401
 from PySide6.QtCore import (  # noqa: F401
-    QEvent, QModelIndex, QObject, QPointF, QRectF, QSize, Qt, QThread, QTimer, Signal, Slot,
+    QCoreApplication, QEvent, QModelIndex, QObject, QPointF, QRectF, QSize, Qt, QThread, QTimer, Signal, Slot,
 )
 from PySide6.QtGui import (  # noqa: F401
     QAction, QBrush, QCloseEvent, QColor, QFont, QFontMetrics, QImage, QKeyEvent, QKeySequence, QPainter,
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (  # noqa: F401
     QMainWindow, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QSplitter,
     QStackedWidget, QStatusBar, QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QToolButton, QVBoxLayout, QWidget,
 )
+
+from shiboken6 import isValid as is_alive  # noqa: F401  (False once the C++ object is deleted)
 
 QT_VERSION = QtCore.qVersion()
 
