@@ -38,7 +38,7 @@ screenshots: setup-laptop data
 test: setup data
 	$(VENV)/bin/ruff check desktop edge_models cloud_client training bench tests
 	$(VENV)/bin/lint-imports
-	QT_QPA_PLATFORM=offscreen timeout -k 30 2400 $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen timeout -s INT -k 60 2400 $(PY) -m pytest -q --durations=15 -o console_output_style=times
 
 bench: setup data
 	$(PY) -m bench
