@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from desktop.live_board import STALE_AFTER_S
 from desktop.sources.heart_rate.simulated import SAMPLE_PERIOD_S
 from desktop.ui.theme import STALE_TEXT
@@ -55,12 +57,14 @@ def test_start_stop_lap_and_marker_are_kept_in_the_store(qtbot, open_window, dat
     window = open_window(["sim:2"])
     live = window.live
     start_and_wait(qtbot, window, athletes=2, video=False)
+    assert gc.get_freeze_count() > 0  # while recording, long-lived objects stay out of full collections
     live.lap()
     live.marker()
     session_id = live.session.session_id
     qtbot.waitUntil(lambda: len(live.board.marks) == 2, timeout=10_000)
     live.toggle_recording()
     qtbot.waitUntil(lambda: live.last_summary is not None, timeout=60_000)
+    assert gc.get_freeze_count() == 0  # stopped: the finished session can be collected again
     with Store.open(data_dir) as store:
         kinds = [m.kind for m in store.markers(session_id)]
         assert store.session(session_id).status == "completed"
