@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Any, Callable
 
-from desktop.ui.qt import QCoreApplication, QObject, QThread, Signal, Slot, is_alive
+from desktop.ui.qt import QCoreApplication, QObject, Qt, QThread, Signal, Slot, is_alive
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class _Hub(QObject):
 
     def __init__(self):
         super().__init__()  # no parent: it lives as long as this module
-        self.posted.connect(self._run)  # queued when posted from another thread
+        self.posted.connect(self._run, Qt.ConnectionType.QueuedConnection)  # in post order, even from this thread
 
     @Slot(object)
     def _run(self, call: Callable[[], None]) -> None:
