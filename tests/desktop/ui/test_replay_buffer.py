@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import cv2
+import numpy as np
 import pytest
 
-from desktop.replay_buffer import (FrameRing, GrabTimes, PoseHistory, ReplayCursor, ReplaySource, SegmentLibrary, SegmentSpan,
+from desktop.replay_buffer import (FrameRing, GrabTimes, PackedFrame, PoseHistory, ReplayCursor, ReplaySource, SegmentLibrary, SegmentSpan,
                                    StillFrame, display_image)
 from desktop.sources.camera.base import Frame
 from desktop.store.video import SegmentedVideoWriter
@@ -27,16 +28,23 @@ def clip_images(count: int) -> list:
     return images
 
 
-def test_the_ring_keeps_the_newest_frames_within_its_byte_budget():
+def test_the_ring_keeps_the_newest_frames_within_its_byte_budget_and_gives_them_back_faithfully():
     images = [display_image(i) for i in clip_images(40)]
     assert images[0].shape[1] == 640  # the real clip is 1768 px wide: scaled once, for display
-    budget = images[0].nbytes * 10
+    sizes = [PackedFrame.pack(StillFrame(0.0, image)).nbytes for image in images]
+    budget = sum(sizes[30:])  # room for exactly the newest ten
     ring = FrameRing(max_bytes=budget)
     for n, image in enumerate(images):
         ring.append(StillFrame(n / FPS, image))
     kept = ring.snapshot()
     assert [f.t_mono_s for f in kept] == [n / FPS for n in range(30, 40)]
-    assert sum(f.image.nbytes for f in kept) <= budget
+    assert sum(f.nbytes for f in kept) <= budget
+    assert sum(sizes[30:]) < images[0].nbytes * 10 / 5  # packed: under a fifth of the raw frames' bytes
+
+    back = kept[-1].unpack().image
+    assert back.shape == images[39].shape and back.dtype == np.uint8  # BGRA, painted as it is
+    error = back[:, :, :3].astype(np.float64) - images[39][:, :, :3]
+    assert 10 * np.log10(255**2 / np.mean(error**2)) > 35  # PSNR: what the coach replays is the frame
 
 
 def test_older_moments_come_from_the_closed_segments_on_the_loader_thread(tmp_path):
