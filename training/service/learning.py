@@ -130,8 +130,9 @@ def _stored_record(db, blobs, session) -> SessionRecord:
     consent = {a["ref"]: consents_to_training(bool(a.get("training", False))) for a in manifest["athletes"]}
     label_row = db.get(LabelRecord, session.id)
     labels = json.loads(label_row.labels_json) if label_row is not None else None
+    committed_utc = json.loads(session.answer_json)["committed_utc"]  # when it reached the cloud, not when recorded
     return record_from_bundle(manifest, parts, lambda ref: consent.get(ref, False), labels=labels,
-                              uploaded_utc=session.started_wall_utc or "")
+                              uploaded_utc=committed_utc)
 
 
 class ServiceJobs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from datetime import datetime, timezone
 import shutil
 import subprocess
 import sys
@@ -45,20 +46,23 @@ def _upload_with_a_training_refusal(enrol_device, tmp_path):
         store.add_athlete("Ben", 190, 50, consent=True, consent_cloud=True, consent_training=False)
         recorded = record_session(store, athletes={"Ana": True, "Ben": True})
         built = build_bundle(store, recorded.session_id)
+    uploading_from = datetime.now(timezone.utc)  # after the recording began
     client.upload_bundle(recorded.session_id, built.path, built.sha256)
     client.put_labels(recorded.session_id, 1, [{"start_mono_s": 101.0, "end_mono_s": 105.0, "label": "sprint"}])
-    return client, recorded, built
+    return client, recorded, built, uploading_from
 
 
 def test_a_job_reads_the_teams_stored_sessions_with_each_athletes_training_consent(service, enrol_device,
                                                                                     tmp_path):
-    client, recorded, built = _upload_with_a_training_refusal(enrol_device, tmp_path)
+    client, recorded, built, uploading_from = _upload_with_a_training_refusal(enrol_device, tmp_path)
     source = ServiceSessionSource(service.settings.database_url, service.settings.blob_dir)
     source = pickle.loads(pickle.dumps(source))  # it crosses into the job's worker process
 
     [session] = list(source.sessions("Lions"))
 
     assert session.session_id == recorded.session_id
+    # "new since the last job" counts from when a session reached the cloud, not when it was recorded
+    assert datetime.fromisoformat(session.uploaded_utc) >= uploading_from
     consent = {c.channel: c.athlete.training for c in session.channels}
     assert consent == {"sim-1": True, "sim-2": False}
     assert [(lb.label, lb.start_s, lb.end_s) for lb in session.labels] == [("sprint", 1.0, 5.0)]
