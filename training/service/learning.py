@@ -137,10 +137,14 @@ def _stored_record(db, blobs, session) -> SessionRecord:
 
 class ServiceJobs:
     """The service's retraining jobs: one spawned worker process (made on the first job), each
-    passed job published from the runner's callback; closed with the service."""
+    passed job published from the runner's callback; closed with the service. With
+    `auto_retrain_after` N > 0, a heart-rate job starts by itself once N new labelled sessions of a
+    team have arrived (`small`: in its small, quick form)."""
 
-    def __init__(self, data_dir: Path, database_url: str, blob_dir: Path):
+    def __init__(self, data_dir: Path, database_url: str, blob_dir: Path, auto_retrain_after: int = 0,
+                 small: bool = False):
         self.data_dir, self._sessions = Path(data_dir), ServiceSessionSource(database_url, Path(blob_dir))
+        self.auto_retrain_after, self._auto_small = auto_retrain_after, small
         self.book = JobBook(self.data_dir / "jobs")
         self._runner = None
         self._lock = threading.Lock()
@@ -159,13 +163,13 @@ class ServiceJobs:
             self._published.setdefault(record.job_id, threading.Event())
             return record
 
-    def consider(self, team: str, after_sessions: int, small: bool) -> None:
-        """Start a heart-rate job for `team` by itself once `after_sessions` new labelled,
-        training-consented sessions have arrived since its last job (0: never). Reading the team's
-        sessions can take a while: it runs on a thread of its own, never in the request."""
-        if after_sessions > 0:
-            threading.Thread(target=self._consider, args=(team, after_sessions, small),
-                             name="retrain-policy", daemon=True).start()
+    def consider(self, team: str) -> None:
+        """Start a heart-rate job for `team` by itself once `auto_retrain_after` new labelled,
+        training-consented sessions have arrived since its last job (call it only when that is
+        above 0). Reading the team's sessions can take a while: it runs on a thread of its own,
+        never in the request."""
+        threading.Thread(target=self._consider, args=(team, self.auto_retrain_after, self._auto_small),
+                         name="retrain-policy", daemon=True).start()
 
     def _consider(self, team: str, after_sessions: int, small: bool) -> None:
         from training.jobs.policy import should_retrain

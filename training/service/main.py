@@ -34,7 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
     database.migrate(engine)
 
     hashes = RunningHashes()
-    jobs = ServiceJobs(settings.data_dir, settings.database_url, settings.blob_dir)
+    jobs = ServiceJobs(settings.data_dir, settings.database_url, settings.blob_dir,
+                       settings.auto_retrain_after, settings.auto_retrain_small)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

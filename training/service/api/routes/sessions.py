@@ -30,7 +30,8 @@ def commit(session_id: str, body: CommitIn, device: CurrentDevice, make_db: Sess
                                                 description="optional; the session id and hash are the key")) -> dict:
     answer = ingest.commit_session(make_db, blobs, settings, hashes, device, session_id, body.upload_id, body.sha256,
                                    lease_s=settings.commit_lease_s)
-    jobs.consider(team_name(db, device), settings.auto_retrain_after, settings.auto_retrain_small)
+    if jobs.auto_retrain_after:
+        jobs.consider(team_name(db, device))
     return answer
 
 
@@ -56,11 +57,11 @@ def _session_out(db, session: CloudSession) -> SessionOut:
 @router.put("/{session_id}/labels", response_model=LabelsOut,
             responses={**_ERRORS, 409: {"model": ErrorOut, "description": "a newer version is in"},
                        422: {"model": ErrorOut}})
-def put_labels(session_id: str, body: LabelsIn, device: CurrentDevice, db: DbSession, settings: SettingsDep,
-               jobs: JobsDep) -> dict:
+def put_labels(session_id: str, body: LabelsIn, device: CurrentDevice, db: DbSession, jobs: JobsDep) -> dict:
     answer = labels.put_labels(db, device, LabelMessage(session_id=session_id, version=body.version,
                                                         labels=body.labels))
-    jobs.consider(team_name(db, device), settings.auto_retrain_after, settings.auto_retrain_small)
+    if jobs.auto_retrain_after:
+        jobs.consider(team_name(db, device))
     return answer
 
 
