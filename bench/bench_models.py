@@ -158,8 +158,8 @@ def hr_recomputed(folder: Path) -> tuple[dict[str, dict[str, float]], dict[str, 
     """(the shipped pair's figures keyed as in the manifest, baseline lines), on the very corpus
     and windows the training run used (`training.hr.pipeline.run_hr`)."""
     from training.hr.baselines import Ridge, headline, persistence
-    from training.hr.dataset import (concat, corpus, held_out_windows, split_from, training_windows,
-                                     whole_split)
+    from training.hr.dataset import (concat, corpus, held_out_windows, recording_folds, split_from,
+                                     training_windows, whole_split)
     from training.hr.pipeline import CHECK_RECORDING
 
     recordings = corpus()
@@ -169,8 +169,7 @@ def hr_recomputed(folder: Path) -> tuple[dict[str, dict[str, float]], dict[str, 
     parts = [_per_engine(folder, lambda p: headline(p, seen), seen.inputs, "seen_")]
     for check in (t.windows for t in test_parts if t.name == CHECK_RECORDING):
         parts.append(_per_engine(folder, lambda p: headline(p, check), check.inputs, "seen_check_"))
-    folds = [t.name for t in test_parts if (~t.windows.cold_start).any()]  # as run_hr chooses them
-    splits = [split_from(train_parts, test_parts, name) for name in folds]
+    splits = [split_from(train_parts, test_parts, name) for name in recording_folds(test_parts)]  # as run_hr
     held_out = concat([s.test for s in splits])
     baselines = {"persistence": headline(persistence(held_out), held_out),
                  "ar": headline(np.concatenate([Ridge.fit(s.train).predict(s.test) for s in splits]), held_out),

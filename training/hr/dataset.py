@@ -151,14 +151,10 @@ def whole_split(train: list[RecordingWindows], test: list[RecordingWindows]) -> 
                    concat([t.windows for t in test if len(t.windows)]), names, names)
 
 
-def all_recordings(recordings: list[Recording]) -> HrSplit:
-    """`whole_split` of these recordings: what the shipped model trained on and is checked against."""
-    return whole_split([training_windows(r) for r in recordings], [held_out_windows(r) for r in recordings])
-
-
-def recording_folds(recordings: list[Recording]) -> list[str]:
-    """Names of the recordings that give any held-out full window: each is held out once."""
-    return [r.name for r in recordings if (~held_out_windows(r).windows.cold_start).any()]
+def recording_folds(test: list[RecordingWindows]) -> list[str]:
+    """Names of the recordings (their held-out windows) that give any full window: each is held
+    out once."""
+    return [t.name for t in test if (~t.windows.cold_start).any()]
 
 
 def time_block_split(windows: HrWindows, ends_by_recording: np.ndarray,

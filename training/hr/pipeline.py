@@ -26,8 +26,8 @@ from training.convert import mirror_weights, representative, to_float_tflite, to
 from training.gate import GateResult, gate_mae
 from training.hr import model as hr_model
 from training.hr.baselines import headline
-from training.hr.dataset import (HrSplit, corpus, digest, distinct_recordings,
-                                 held_out_windows, split_from, subset, training_windows, whole_split)
+from training.hr.dataset import (HrSplit, corpus, digest, distinct_recordings, held_out_windows,
+                                 recording_folds, split_from, subset, training_windows, whole_split)
 from training.hr.fit import fit_forecaster
 from training.hr.loo import FoldResult, pooled, pooled_scores, run_fold
 from training.hr.report import hr_report
@@ -82,7 +82,7 @@ def run_hr(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0,
     train_parts = [training_windows(r) for r in recs]
     test_parts = [held_out_windows(r) for r in recs]
     folds = []
-    for name in [t.name for t in test_parts if (~t.windows.cold_start).any()]:  # = recording_folds
+    for name in recording_folds(test_parts):
         split = split_from(train_parts, test_parts, name)
         split = HrSplit(_first(split.train, fold_cap), _first(split.test, max_windows or len(split.test)),
                         split.train_names, split.test_names)
