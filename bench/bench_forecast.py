@@ -24,7 +24,7 @@ import numpy as np
 
 from edge_models.features.effort import recording_effort
 from edge_models.features.hr import FeatureError, decode_forecast
-from edge_models.features.hr_insights import ForecastBand, ResponseWatch, make_forecast
+from edge_models.features.hr_insights import ForecastBand, ResponseWatch, forecast_due, make_forecast
 from edge_models.features.hr_live import LiveHrWindow
 from edge_models.features.plan import IntervalPlan
 from edge_models.manifest import load_manifest
@@ -34,7 +34,6 @@ from edge_models.runtime import ModelRunner, RunnerOptions
 
 logger = logging.getLogger(__name__)
 
-FORECAST_PERIOD_S = 5.0  # as desktop.feedback.hr_worker
 S_PER_HOUR = 3600.0
 RATIOS = {"hr.mae30_ratio": "mae30_bpm", "hr.transition_mae30_ratio": "transition_mae30_bpm",
           "hr.transition_noplan_mae30_ratio": "transition_noplan_mae30_bpm"}
@@ -64,7 +63,7 @@ def replay_alarms(recording: Recording, runner: ModelRunner, band: ForecastBand,
         except FeatureError:
             continue
         alarms += len(watch.observe(t, hr, live.work_state))
-        if t - last_forecast_s >= FORECAST_PERIOD_S and (window := live.model_input()) is not None:
+        if forecast_due(t, last_forecast_s) and (window := live.model_input()) is not None:
             last_forecast_s = t
             ahead = decode_forecast(runner.run(window), live.hr_now_bpm)
             watch.add_forecast(make_forecast(t, live.hr_now_bpm, ahead, window, live.history_s))

@@ -26,8 +26,8 @@ from desktop.sources.heart_rate.base import HeartRateSample
 from edge_models.features.hr import HORIZONS_S, WINDOW_S, FeatureError, decode_forecast
 from edge_models.features.calibration import UNSURE
 from edge_models.features.explain import hr_explanation
-from edge_models.features.hr_insights import (ForecastBand, ResponseWatch, make_forecast, predicted_rep_peak_bpm,
-                                              time_to_recover)
+from edge_models.features.hr_insights import (FORECAST_PERIOD_S, ForecastBand, ResponseWatch,  # noqa: F401
+                                              forecast_due, make_forecast, predicted_rep_peak_bpm, time_to_recover)
 from edge_models.features.hr_live import LiveHrWindow
 from edge_models.features.plan import IntervalPlan
 from edge_models.manifest import ModelManifest
@@ -36,7 +36,6 @@ from edge_models.runtime import ModelRunner
 
 logger = logging.getLogger(__name__)
 
-FORECAST_PERIOD_S = 5.0  # one forecast per athlete every 5 s of heart rate
 QUEUE_MAX = 5_000  # samples waiting for the worker; past this, new ones are dropped and counted
 RECOVERED_DEFAULT_BPM = 120.0  # "recovered" target when the athlete's resting HR is unknown
 RECOVERED_RESERVE_FRACTION = 0.3  # else: resting HR plus 30 % of the heart-rate reserve
@@ -175,7 +174,7 @@ class HeartRateFeedbackWorker:
             self._emit(sample.channel, sample.t_mono_s, "unusual_response", {
                 "horizon_s": unusual.horizon_s, "observed_bpm": unusual.observed_bpm,
                 "forecast_bpm": round(unusual.forecast_bpm, 1)})
-        if sample.t_mono_s - athlete.last_forecast_t_s >= FORECAST_PERIOD_S:
+        if forecast_due(sample.t_mono_s, athlete.last_forecast_t_s):
             self._forecast(runner, sample.channel, athlete)
 
     def _on_marker(self, marker: Marker) -> None:

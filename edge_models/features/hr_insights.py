@@ -13,9 +13,18 @@ import numpy as np
 
 from edge_models.features.hr import HORIZONS_S, PLAN_GIVEN_CHANNEL, STATE_CHANNEL, WINDOW_S
 
+FORECAST_PERIOD_S = 5.0  # one forecast per athlete every 5 s of heart rate (live and in the bench's replay)
+# Sample times are large floats (seconds of the monotonic clock, e.g. 16330.583085 + k): two
+# samples 5 s apart can differ by 4.999999999998, which must still count as 5 s.
+_CLOCK_SLACK_S = 1e-6
 RECOVERY_STEP_S = 1.0  # recovery time is reported to the second
 SETTLED_S = 30  # a forecast is confident only after 30 s in one work/rest state (or with a plan):
 # the heart has done most of its change by then
+
+
+def forecast_due(t_s: float, last_forecast_t_s: float) -> bool:
+    """Whether a sample at `t_s` is a forecast period after the last forecast."""
+    return t_s - last_forecast_t_s >= FORECAST_PERIOD_S - _CLOCK_SLACK_S
 
 
 @dataclass(frozen=True)

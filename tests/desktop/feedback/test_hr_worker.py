@@ -41,9 +41,10 @@ def worker_and_sink(tmp_path):
     worker.stop()
 
 
-def simulated_session(duration_s: float) -> list:
+def simulated_session(duration_s: float, started_at_s: float | None = None) -> list:
     events = []
-    source = SimulatedHeartRateSource(1, speed=math.inf, duration_s=duration_s)
+    clock = {} if started_at_s is None else {"clock": lambda: started_at_s}
+    source = SimulatedHeartRateSource(1, speed=math.inf, duration_s=duration_s, **clock)
     source.start(events.append)
     source.stop()
     return [e for e in events if isinstance(e, (HeartRateSample, Marker))]
@@ -58,7 +59,7 @@ def test_forecasts_start_after_twenty_seconds_and_come_every_few_seconds(worker_
     first = forecasts[0]
     assert first.payload["history_s"] == 20 and first.payload["warming_up"]
     assert not forecasts[-1].payload["warming_up"]
-    gaps = [b.t_mono_s - a.t_mono_s for a, b in zip(forecasts, forecasts[1:])]
+    gaps = [round(b.t_mono_s - a.t_mono_s, 6) for a, b in zip(forecasts, forecasts[1:])]  # clock floats
     assert min(gaps) >= FORECAST_PERIOD_S
     assert {(e.model_name, e.model_version) for e in forecasts} == {(manifest.name, manifest.version)}
     for f in forecasts:
@@ -67,6 +68,20 @@ def test_forecasts_start_after_twenty_seconds_and_come_every_few_seconds(worker_
         assert p["recover_in_s"] is None or 0 <= p["recover_in_s"] <= 60
         assert set(p["explain"]) == {"recent_hr_bpm", "effort_bpm", "plan_bpm", "seconds_ago", "block_bpm"}
     assert any(abs(f.payload["explain"]["recent_hr_bpm"]) > 0 for f in forecasts)
+
+
+def test_a_forecast_comes_every_five_seconds_whatever_the_clock_reads(worker_and_sink):
+    """At 16330.583085 s of the monotonic clock, samples 5 s apart differ by a hair under 5.0 in
+    floating point: that must not push the forecast to the next sample (every 6 s)."""
+    worker, sink, _ = worker_and_sink
+    session = simulated_session(120, started_at_s=16330.583085)
+    for event in session:
+        worker.on_event(event)
+    last_s = max(e.t_mono_s for e in session if isinstance(e, HeartRateSample))
+    wait_until(lambda: any(f.t_mono_s >= last_s - FORECAST_PERIOD_S for f in sink.of("hr_forecast")), WAIT_S,
+               "forecasts up to the end of 120 s of heart rate")
+    times = [f.t_mono_s for f in sink.of("hr_forecast")]
+    assert {round(b - a, 6) for a, b in zip(times, times[1:])} == {FORECAST_PERIOD_S}
 
 
 def test_the_rep_peak_rises_above_now_in_work_and_stays_at_now_in_rest(worker_and_sink):
